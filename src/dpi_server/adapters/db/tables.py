@@ -1,0 +1,272 @@
+"""The relational schema (SQLAlchemy Core). Alembic migrations are the source of truth on disk;
+this metadata mirrors them and is checked against them in the test suite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+# Deterministic constraint names so migrations are stable across dialects.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in, aware UTC out, whatever the dialect stores.
+
+    SQLite keeps no zone, so values come back naive; they are always UTC here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+# BigInteger ids on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _pk() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+api_clients = Table(
+    "api_clients",
+    metadata,
+    _pk(),
+    Column("client_id", String(80), nullable=False, unique=True),
+    Column("secret_hash", String(128), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("locale", String(2), nullable=False),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("rate_limit_enabled", Boolean, nullable=False, default=True),
+    Column("read_limit", Integer, nullable=False, default=8000),
+    Column("read_window_seconds", Integer, nullable=False, default=3600),
+    Column("write_limit", Integer, nullable=False, default=40),
+    Column("write_window_seconds", Integer, nullable=False, default=60),
+    # Space-separated feature flags, e.g. "remove_address_integration".
+    Column("features", Text, nullable=False, default=""),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("client_pk", Id, ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_access_tokens_expires_at", "expires_at"),
+)
+
+facilities = Table(
+    "facilities",
+    metadata,
+    _pk(),
+    Column("locale", String(2), nullable=False),
+    Column("name", String(255), nullable=False),
+)
+
+client_facilities = Table(
+    "client_facilities",
+    metadata,
+    Column("client_pk", Id, ForeignKey("api_clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("facility_id", Id, ForeignKey("facilities.id", ondelete="CASCADE"), primary_key=True),
+    Column("can_edit_calendar", Boolean, nullable=False, default=True),
+    Index("ix_client_facilities_facility_id", "facility_id"),
+)
+
+specializations = Table(
+    "specializations",
+    metadata,
+    _pk(),
+    Column("locale", String(2), nullable=False),
+    Column("name", String(255), nullable=False),
+)
+
+doctors = Table(
+    "doctors",
+    metadata,
+    _pk(),
+    Column("locale", String(2), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("surname", String(120), nullable=False),
+    Column("is_commercial", Boolean, nullable=False, default=True),
+    Column("profile_url", String(500), nullable=True),
+)
+
+doctor_specializations = Table(
+    "doctor_specializations",
+    metadata,
+    Column("doctor_id", Id, ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "specialization_id",
+        Id,
+        ForeignKey("specializations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+license_numbers = Table(
+    "license_numbers",
+    metadata,
+    _pk(),
+    Column("doctor_id", Id, ForeignKey("doctors.id", ondelete="CASCADE"), nullable=False),
+    Column("license_number", String(64), nullable=False),
+    Index("ix_license_numbers_doctor_id", "doctor_id"),
+)
+
+doctor_facilities = Table(
+    "doctor_facilities",
+    metadata,
+    Column("doctor_id", Id, ForeignKey("doctors.id", ondelete="CASCADE"), primary_key=True),
+    Column("facility_id", Id, ForeignKey("facilities.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_doctor_facilities_facility_id", "facility_id"),
+)
+
+addresses = Table(
+    "addresses",
+    metadata,
+    _pk(),
+    Column("facility_id", Id, ForeignKey("facilities.id", ondelete="CASCADE"), nullable=False),
+    Column("doctor_id", Id, ForeignKey("doctors.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=True),
+    Column("city_name", String(120), nullable=True),
+    Column("post_code", String(20), nullable=True),
+    Column("street", String(255), nullable=True),
+    Column("is_online_only", Boolean, nullable=False, default=False),
+    Column("visit_payment", Boolean, nullable=False, default=False),
+    Column("commercial_type", String(16), nullable=False, default="premium"),
+    Column("insurance_support", String(32), nullable=False, default="private"),
+    Column("extra_field_gender", Boolean, nullable=False, default=False),
+    Column("extra_field_nin", Boolean, nullable=False, default=False),
+    Column("extra_field_birth_date", Boolean, nullable=False, default=False),
+    Column("is_enabled", Boolean, nullable=False, default=True),
+    Column("payment_account", String(64), nullable=True),
+    Column("integration_removed_at", UTCDateTime, nullable=True),
+    Index("ix_addresses_facility_doctor", "facility_id", "doctor_id"),
+)
+
+services = Table(
+    "services",
+    metadata,
+    _pk(),
+    Column("locale", String(2), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("is_diagnostic", Boolean, nullable=False, default=False),
+    Index("ix_services_locale", "locale"),
+)
+
+service_specializations = Table(
+    "service_specializations",
+    metadata,
+    Column("service_id", Id, ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "specialization_id",
+        Id,
+        ForeignKey("specializations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+address_services = Table(
+    "address_services",
+    metadata,
+    _pk(),
+    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), nullable=False),
+    Column("service_id", Id, ForeignKey("services.id"), nullable=True),
+    Column("name", String(255), nullable=False),
+    # Hundredths of the currency unit; the wire shows the integer part only.
+    Column("price_cents", BigInteger, nullable=True),
+    Column("is_price_from", Boolean, nullable=False, default=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("description", Text, nullable=True),
+    Column("default_duration", Integer, nullable=True),
+    Column("is_visible", Boolean, nullable=False, default=True),
+    Column("min_age", Integer, nullable=True),
+    Column("max_age", Integer, nullable=True),
+    Column("custom_name", String(255), nullable=True),
+    Column("is_public_insurance_flow", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Soft delete: a deleted id is never reused and never comes back.
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Index("ix_address_services_address_id", "address_id"),
+)
+
+insurance_providers = Table(
+    "insurance_providers",
+    metadata,
+    _pk(),
+    Column("locale", String(2), nullable=False),
+    Column("name", String(255), nullable=False),
+)
+
+insurance_plans = Table(
+    "insurance_plans",
+    metadata,
+    _pk(),
+    Column(
+        "provider_id",
+        Id,
+        ForeignKey("insurance_providers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(255), nullable=False),
+    Index("ix_insurance_plans_provider_id", "provider_id"),
+)
+
+address_insurance_providers = Table(
+    "address_insurance_providers",
+    metadata,
+    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "provider_id",
+        Id,
+        ForeignKey("insurance_providers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+address_insurance_plans = Table(
+    "address_insurance_plans",
+    metadata,
+    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), primary_key=True),
+    Column("plan_id", Id, ForeignKey("insurance_plans.id", ondelete="CASCADE"), primary_key=True),
+)

@@ -1,0 +1,79 @@
+"""The SQL unit of work: one connection, one transaction, repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
+from dpi_server.adapters.db.engine import is_sqlite
+from dpi_server.adapters.db.repositories import (
+    SqlAddressServiceRepository,
+    SqlClientRepository,
+    SqlDirectoryRepository,
+    SqlEstateWriter,
+    SqlInsuranceRepository,
+    SqlTokenRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Opens a transaction on enter; rolls back on exit unless `commit()` was called.
+
+    `write=True` asks SQLite for `BEGIN IMMEDIATE`, taking the database write lock up front so
+    that read-then-write sequences cannot interleave (ARCHITECTURE.md "Concurrency").
+    """
+
+    clients: SqlClientRepository
+    tokens: SqlTokenRepository
+    directory: SqlDirectoryRepository
+    address_services: SqlAddressServiceRepository
+    insurance: SqlInsuranceRepository
+    estate_writer: SqlEstateWriter
+
+    def __init__(self, engine: AsyncEngine, *, write: bool = False) -> None:
+        self._engine = engine
+        self._write = write
+        self._conn: AsyncConnection | None = None
+        self._tx: AsyncTransaction | None = None
+
+    @property
+    def connection(self) -> AsyncConnection:
+        assert self._conn is not None, "unit of work not entered"
+        return self._conn
+
+    async def __aenter__(self) -> Self:
+        conn = await self._engine.connect()
+        if is_sqlite(str(self._engine.url)):
+            conn = await conn.execution_options(
+                sqlite_begin="IMMEDIATE" if self._write else "DEFERRED"
+            )
+        self._conn = conn
+        self._tx = await conn.begin()
+        self.clients = SqlClientRepository(conn)
+        self.tokens = SqlTokenRepository(conn)
+        self.directory = SqlDirectoryRepository(conn)
+        self.address_services = SqlAddressServiceRepository(conn)
+        self.insurance = SqlInsuranceRepository(conn)
+        self.estate_writer = SqlEstateWriter(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                await self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                await self._conn.close()
+            self._conn = None
+            self._tx = None
+
+    async def commit(self) -> None:
+        assert self._tx is not None
+        await self._tx.commit()

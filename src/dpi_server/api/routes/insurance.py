@@ -1,0 +1,111 @@
+"""Insurance providers and plans, and those an address accepts (behaviour.md §7.2 #15-20)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from dpi_server.api import wire
+from dpi_server.api.deps import PrincipalDep, ServicesDep
+from dpi_server.api.media import empty, items, ok
+from dpi_server.api.schemas import AddressInsuranceProviderRequest
+
+router = APIRouter(tags=["Insurances"])
+A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
+
+
+@router.get("/insurance-providers", operation_id="getInsuranceProviders")
+async def get_insurance_providers(principal: PrincipalDep, services: ServicesDep) -> Response:
+    """The dictionary of insurance providers of the locale."""
+    found = await services.insurance.providers(principal)
+    return ok(items([wire.insurance_provider(p) for p in found]))
+
+
+@router.get("/insurance-providers/{insurance_provider_id}/plans", operation_id="getInsurancePlans")
+async def get_insurance_plans(
+    insurance_provider_id: str, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    """The plans of one dictionary provider."""
+    found = await services.insurance.plans(principal, insurance_provider_id)
+    return ok(items([wire.insurance_plan(p) for p in found]))
+
+
+@router.get(A + "/insurance-providers", operation_id="getAddressInsuranceProviders")
+async def get_address_insurance_providers(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:
+    """Providers accepted at the address, each with its plans."""
+    found = await services.insurance.address_providers(
+        principal, facility_id, doctor_id, address_id
+    )
+    return ok(items([wire.address_insurance_provider(p) for p in found]))
+
+
+def _plan_ids(body: AddressInsuranceProviderRequest) -> list[str] | None:
+    return (
+        None
+        if body.insurance_plans is None
+        else [p.insurance_plan_id for p in body.insurance_plans]
+    )
+
+
+@router.post(
+    A + "/insurance-providers", operation_id="addAddressInsuranceProvider", status_code=204
+)
+async def add_address_insurance_provider(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    body: AddressInsuranceProviderRequest,
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:
+    """Accept a dictionary provider (and optionally some of its plans) at the address."""
+    await services.insurance.add_to_address(
+        principal, facility_id, doctor_id, address_id, body.insurance_provider_id, _plan_ids(body)
+    )
+    return empty(204)
+
+
+@router.put(
+    A + "/insurance-providers",
+    operation_id="updateOrCreateAddressInsuranceProvider",
+    status_code=204,
+)
+async def put_address_insurance_provider(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    body: AddressInsuranceProviderRequest,
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:
+    """Accept a provider if needed and set its plan list to exactly the plans given."""
+    await services.insurance.put_on_address(
+        principal, facility_id, doctor_id, address_id, body.insurance_provider_id, _plan_ids(body)
+    )
+    return empty(204)
+
+
+@router.delete(
+    A + "/insurance-providers/{insurance_provider_id}",
+    operation_id="deleteAddressInsuranceProvider",
+    status_code=204,
+)
+async def delete_address_insurance_provider(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    insurance_provider_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:
+    """Stop accepting a provider at the address."""
+    await services.insurance.remove_from_address(
+        principal, facility_id, doctor_id, address_id, insurance_provider_id
+    )
+    return empty(204)

@@ -1,0 +1,161 @@
+"""The services dictionary and the services of an address (behaviour.md §7.2 #9-14)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from dpi_server.api import wire
+from dpi_server.api.deps import WITH_DESCRIPTION, PrincipalDep, ServicesDep
+from dpi_server.api.extensions import request_with
+from dpi_server.api.media import empty, items, ok
+from dpi_server.api.schemas import AddAddressServiceRequest, UpdateAddressServiceRequest
+from dpi_server.services.address_services import UNSET, AddressServiceChanges
+
+router = APIRouter(tags=["Services"])
+With = Query(default=None, alias="with", description=WITH_DESCRIPTION)
+A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
+
+
+@router.get("/services", operation_id="getServices")
+async def get_services(
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    with_: str | None = With,
+    specialization_id: str | None = Query(default=None),
+) -> Response:
+    """The dictionary of services of the locale."""
+    found = await services.directory.list_services(
+        principal,
+        only_diagnostics="services.only_diagnostics" in request_with(request),
+        specialization_id=specialization_id,
+    )
+    return ok(items([wire.service(s) for s in found]))
+
+
+@router.get(A + "/services", operation_id="getAddressServices")
+async def get_address_services(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    with_: str | None = With,
+    start: str | None = Query(default=None, description="only services of the slot at start"),
+) -> Response:
+    """Services configured on the address."""
+    extensions = request_with(request)
+    if start:
+        found = await services.address_services.at_slot(
+            principal, facility_id, doctor_id, address_id, start
+        )
+        return ok(items([wire.address_service(s, extensions, duration=d) for s, d in found]))
+    listed = await services.address_services.for_address(
+        principal, facility_id, doctor_id, address_id
+    )
+    return ok(items([wire.address_service(s, extensions) for s in listed]))
+
+
+@router.post(A + "/services", operation_id="addAddressService", status_code=201)
+async def add_address_service(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    body: AddAddressServiceRequest,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:
+    """Add a dictionary service to the address: 201, `Location` and the new service."""
+    ages = body.allowed_patients
+    created = await services.address_services.add(
+        principal,
+        facility_id,
+        doctor_id,
+        address_id,
+        service_id=body.service_id,
+        is_price_from=body.is_price_from,
+        price=body.price,
+        description=body.description,
+        is_visible=body.is_visible,
+        default_duration=body.default_duration,
+        allowed_patients=None if ages is None else (ages.minimum_age, ages.maximum_age),
+        custom_name=body.custom_name,
+    )
+    location = str(request.url).split("?", 1)[0].rstrip("/") + f"/{created.id}"
+    return ok(
+        wire.address_service(created, request_with(request)),
+        status=201,
+        headers={"Location": location},
+    )
+
+
+@router.get(A + "/services/{address_service_id}", operation_id="getAddressService")
+async def get_address_service(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    address_service_id: str,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+    with_: str | None = With,
+) -> Response:
+    """One service of the address."""
+    found = await services.address_services.get(
+        principal, facility_id, doctor_id, address_id, address_service_id
+    )
+    return ok(wire.address_service(found, request_with(request)))
+
+
+@router.patch(A + "/services/{address_service_id}", operation_id="updateAddressService")
+async def update_address_service(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    address_service_id: str,
+    body: UpdateAddressServiceRequest,
+    request: Request,
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:
+    """Partly update an address service; keys left out stay as they are."""
+    given = body.model_fields_set
+    ages = body.allowed_patients
+    changes = AddressServiceChanges(
+        is_price_from=body.is_price_from if "is_price_from" in given else UNSET,
+        price=body.price if "price" in given else UNSET,
+        description=body.description if "description" in given else UNSET,
+        default_duration=body.default_duration if "default_duration" in given else UNSET,
+        is_visible=body.is_visible if "is_visible" in given else UNSET,
+        allowed_patients=(
+            (None if ages is None else (ages.minimum_age, ages.maximum_age))
+            if "allowed_patients" in given
+            else UNSET
+        ),
+        custom_name=body.custom_name if "custom_name" in given else UNSET,
+    )
+    updated = await services.address_services.update(
+        principal, facility_id, doctor_id, address_id, address_service_id, changes
+    )
+    return ok(wire.address_service(updated, request_with(request)))
+
+
+@router.delete(
+    A + "/services/{address_service_id}", operation_id="deleteAddressService", status_code=204
+)
+async def delete_address_service(
+    facility_id: str,
+    doctor_id: str,
+    address_id: str,
+    address_service_id: str,
+    principal: PrincipalDep,
+    services: ServicesDep,
+) -> Response:
+    """Remove the service from the address; its id never comes back."""
+    await services.address_services.delete(
+        principal, facility_id, doctor_id, address_id, address_service_id
+    )
+    return empty(204)

@@ -1,0 +1,151 @@
+"""`dpi client ...`: operator commands for API clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from dpi_server.bootstrap import Container
+from dpi_server.cli.common import (
+    DatabaseUrlOption,
+    DataDirOption,
+    console,
+    err_console,
+    make_settings,
+    with_container,
+)
+from dpi_server.services.clients import ClientAdminError
+
+app = typer.Typer(help="Manage API clients: create, list, revoke, assign facilities, limits.")
+
+
+def _run(data_dir: Path | None, database_url: str | None, action: object) -> object:
+    settings = make_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        return with_container(settings, action)  # type: ignore[arg-type]
+    except ClientAdminError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command("create")
+def create(
+    name: str = typer.Argument(..., help="A label for the client"),
+    locale: str = typer.Option("pl", help="Marketplace locale of the client"),
+    facility: list[int] = typer.Option([], "--facility", "-f", help="Facility id to assign"),
+    feature: list[str] = typer.Option([], "--feature", help="e.g. remove_address_integration"),
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Create a client; its secret is shown once and stored only as a hash."""
+
+    async def action(container: Container) -> None:
+        admin = container.services.clients
+        created = await admin.create(name, locale, features=frozenset(feature))
+        for facility_id in facility:
+            await admin.assign_facility(created.client.client_id, facility_id)
+        console.print(f"client_id:     {created.client.client_id}")
+        console.print(f"client_secret: {created.client_secret}")
+        console.print("[yellow]Store the secret now: it cannot be shown again.[/yellow]")
+
+    _run(data_dir, database_url, action)
+
+
+@app.command("list")
+def list_clients(
+    data_dir: Path | None = DataDirOption, database_url: str | None = DatabaseUrlOption
+) -> None:
+    """List clients with their facilities and limits."""
+
+    async def action(container: Container) -> None:
+        table = Table("client_id", "name", "locale", "state", "facilities", "limits")
+        for client, facilities in await container.services.clients.list():
+            limits = (
+                f"GET {client.read_limit}/{client.read_window_seconds}s, "
+                f"writes {client.write_limit}/{client.write_window_seconds}s"
+                if client.rate_limit_enabled
+                else "off"
+            )
+            table.add_row(
+                client.client_id,
+                client.name,
+                client.locale,
+                "active" if client.usable else "revoked",
+                ", ".join(str(f) for f in facilities) or "-",
+                limits,
+            )
+        console.print(table)
+
+    _run(data_dir, database_url, action)
+
+
+@app.command("revoke")
+def revoke(
+    client_id: str,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Revoke a client: its tokens stop working at once."""
+
+    async def action(container: Container) -> None:
+        await container.services.clients.revoke(client_id)
+        console.print(f"revoked {client_id}")
+
+    _run(data_dir, database_url, action)
+
+
+@app.command("assign-facility")
+def assign_facility(
+    client_id: str,
+    facility_id: int,
+    read_only: bool = typer.Option(False, help="May read but not change calendars"),
+    remove: bool = typer.Option(False, "--remove", help="Take the facility away instead"),
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Add a facility to a client's estate (or remove it with --remove)."""
+
+    async def action(container: Container) -> None:
+        admin = container.services.clients
+        if remove:
+            await admin.unassign_facility(client_id, facility_id)
+            console.print(f"facility {facility_id} removed from {client_id}")
+        else:
+            await admin.assign_facility(client_id, facility_id, can_edit=not read_only)
+            console.print(f"facility {facility_id} assigned to {client_id}")
+
+    _run(data_dir, database_url, action)
+
+
+@app.command("limits")
+def limits(
+    client_id: str,
+    enable: bool | None = typer.Option(None, "--enable/--disable", help="Turn limiting on/off"),
+    read_limit: int | None = typer.Option(None, help="GET requests per read window"),
+    read_window: int | None = typer.Option(None, help="Read window in seconds"),
+    write_limit: int | None = typer.Option(None, help="Writes per write window"),
+    write_window: int | None = typer.Option(None, help="Write window in seconds"),
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Change a client's rate limits (decisions.md "Rate limits")."""
+
+    async def action(container: Container) -> None:
+        client = await container.services.clients.set_limits(
+            client_id,
+            enabled=enable,
+            read_limit=read_limit,
+            read_window_seconds=read_window,
+            write_limit=write_limit,
+            write_window_seconds=write_window,
+        )
+        state = "on" if client.rate_limit_enabled else "off"
+        console.print(
+            f"{client.client_id}: limiting {state}; GET {client.read_limit}/"
+            f"{client.read_window_seconds}s; writes {client.write_limit}/"
+            f"{client.write_window_seconds}s"
+        )
+
+    _run(data_dir, database_url, action)

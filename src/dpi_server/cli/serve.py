@@ -1,0 +1,216 @@
+"""`dpi serve`: migrate, seed a demo estate on first run, and serve the API over HTTPS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+import typer
+import uvicorn
+from rich.panel import Panel
+from rich.table import Table
+
+from dpi_server.adapters.tls import ensure_self_signed, validate_pair
+from dpi_server.bootstrap import Container, build, build_app
+from dpi_server.cli.common import console, err_console, make_settings
+from dpi_server.config import Settings
+from dpi_server.domain.locales import LOCALES
+from dpi_server.sandbox.seed import is_empty, seed_demo_estate
+
+CREDENTIALS_FILE = "demo-credentials.json"
+log = logging.getLogger("dpi.serve")
+
+
+def _base_url(settings: Settings) -> str:
+    scheme = "http" if settings.insecure_http else "https"
+    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{settings.port}"
+
+
+def _tls_pair(settings: Settings, container: Container) -> tuple[Path, Path] | None:
+    if settings.insecure_http:
+        return None
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        validate_pair(settings.tls_cert, settings.tls_key)
+        return settings.tls_cert, settings.tls_key
+    hosts = [loc.host for loc in LOCALES.values()] + [loc.domain for loc in LOCALES.values()]
+    if settings.host not in ("0.0.0.0", "::", "127.0.0.1", "localhost"):
+        hosts.append(settings.host)
+    return ensure_self_signed(settings.data_dir, hosts, container.services.clock.now())
+
+
+async def _first_run(settings: Settings, container: Container, ca_cert: str | None) -> None:
+    """Seed on an empty database and (re)write the credentials file with current URLs."""
+    path = settings.data_dir / CREDENTIALS_FILE
+    stored: dict[str, Any] = {}
+    if await is_empty(container.services) and settings.seed_demo:
+        estate = await seed_demo_estate(container.services, settings.default_locale)
+        stored = {
+            "client_id": estate.client.client.client_id,
+            "client_secret": estate.client.client_secret,
+            "operator_token": secrets.token_hex(24),
+        }
+    elif path.exists():
+        stored = json.loads(path.read_text())
+    if not stored:
+        return
+    base = _base_url(settings)
+    stored.update(
+        token_url=f"{base}/oauth/v2/token",
+        api_base_url=f"{base}/api/v3/integration",
+        ca_cert=ca_cert,
+    )
+    ordered = {
+        key: stored.get(key)
+        for key in (
+            "client_id",
+            "client_secret",
+            "token_url",
+            "api_base_url",
+            "operator_token",
+            "ca_cert",
+        )
+    }
+    path.write_text(json.dumps(ordered, indent=2) + "\n")
+    path.chmod(0o600)
+    _print_credentials(ordered, path, settings)
+
+
+def _print_credentials(creds: dict[str, Any], path: Path, settings: Settings) -> None:
+    table = Table(show_header=False, box=None)
+    for key, value in creds.items():
+        table.add_row(f"[bold]{key}[/bold]", str(value))
+    console.print(Panel(table, title="dpi demo credentials", subtitle=str(path)))
+    cacert = f" --cacert {creds['ca_cert']}" if creds.get("ca_cert") else ""
+    console.print(
+        "Try it:\n"
+        f"  curl{cacert} -u '{creds['client_id']}:{creds['client_secret']}' "
+        f"{creds['token_url']} -d 'grant_type=client_credentials&scope=integration'\n"
+        f"  curl{cacert} -H 'Authorization: Bearer <access_token>' "
+        f"{creds['api_base_url']}/facilities",
+        soft_wrap=True,
+    )
+    if settings.http_port and not settings.insecure_http:
+        console.print(f"Plain HTTP on port {settings.http_port} redirects to HTTPS (308).")
+
+
+def _absolute(path: Path) -> str:
+    return str(path.resolve())
+
+
+async def _serve(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    container = build(settings)
+    await container.migrate()
+    pair = _tls_pair(settings, container)
+    await _first_run(settings, container, _absolute(pair[0]) if pair else None)
+    app = build_app(container)
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "proxy_headers": settings.proxy_headers,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "log_level": "info",
+        "server_header": False,
+    }
+    servers = []
+    if pair is None:
+        err_console.print(
+            Panel(
+                "INSECURE: serving the API over plain HTTP. Tokens and patient data travel "
+                "unencrypted. Use this only on a development machine.",
+                style="bold red",
+            )
+        )
+        servers.append(uvicorn.Server(uvicorn.Config(app, port=settings.port, **common)))
+    else:
+        cert, key = pair
+        servers.append(
+            uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    port=settings.port,
+                    ssl_certfile=str(cert),
+                    ssl_keyfile=str(key),
+                    **common,
+                )
+            )
+        )
+        if settings.http_port:
+            # The same app: HttpsRedirectMiddleware answers every request with a 308.
+            servers.append(
+                uvicorn.Server(
+                    uvicorn.Config(app, port=settings.http_port, lifespan="off", **common)
+                )
+            )
+    try:
+        await asyncio.gather(*(server.serve() for server in servers))
+    finally:
+        await container.close()
+
+
+def serve(
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Data directory [env DPI_DATA_DIR; default ./.dpi]"
+    ),
+    host: str | None = typer.Option(None, help="Bind address [env DPI_HOST; 127.0.0.1]"),
+    port: int | None = typer.Option(None, help="API port, HTTPS [env DPI_PORT; 8443]"),
+    http_port: int | None = typer.Option(
+        None, help="Plain-HTTP port that redirects to HTTPS; 0 disables [env DPI_HTTP_PORT; 8080]"
+    ),
+    insecure_http: bool | None = typer.Option(
+        None, "--insecure-http", help="Serve the API over plain HTTP [env DPI_INSECURE_HTTP]"
+    ),
+    database_url: str | None = typer.Option(
+        None, help="SQLAlchemy async URL [env DPI_DATABASE_URL; SQLite in the data dir]"
+    ),
+    redis_url: str | None = typer.Option(
+        None, help="Redis for shared rate-limit windows [env DPI_REDIS_URL]"
+    ),
+    tls_cert: Path | None = typer.Option(None, help="PEM certificate [env DPI_TLS_CERT]"),
+    tls_key: Path | None = typer.Option(None, help="PEM private key [env DPI_TLS_KEY]"),
+    public_https_port: int | None = typer.Option(
+        None, help="Port named in HTTPS redirects [env DPI_PUBLIC_HTTPS_PORT; --port]"
+    ),
+    proxy_headers: bool | None = typer.Option(
+        None, "--proxy-headers", help="Trust X-Forwarded-Proto [env DPI_PROXY_HEADERS]"
+    ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None, help="Proxies trusted for X-Forwarded-* [env DPI_FORWARDED_ALLOW_IPS]"
+    ),
+    default_locale: str | None = typer.Option(
+        None, help="Locale for hosts that name none [env DPI_DEFAULT_LOCALE; pl]"
+    ),
+    token_lifetime: int | None = typer.Option(
+        None, help="Access-token lifetime, seconds [env DPI_TOKEN_LIFETIME_SECONDS; 86400]"
+    ),
+) -> None:
+    """Run the API. On an empty data dir: migrate, seed a demo estate, print credentials."""
+    settings = make_settings(
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        http_port=http_port,
+        insecure_http=insecure_http,
+        database_url=database_url,
+        redis_url=redis_url,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        public_https_port=public_https_port,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        default_locale=default_locale,
+        token_lifetime_seconds=token_lifetime,
+    )
+    try:
+        asyncio.run(_serve(settings))
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass

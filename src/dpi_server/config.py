@@ -1,0 +1,63 @@
+"""Settings: one pydantic-settings object read from `DPI_*` variables. Never built at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, computed_field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dpi_server.domain.locales import LOCALES
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can change. Each field is also a `DPI_<NAME>` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="DPI_", extra="ignore")
+
+    data_dir: Path = Path(".dpi")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default: SQLite file under the data dir",
+    )
+    redis_url: str | None = Field(default=None, description="shared rate-limit windows")
+
+    host: str = "127.0.0.1"
+    port: int = 8443
+    http_port: int | None = Field(
+        default=8080, description="plain-HTTP port that only redirects to HTTPS"
+    )
+    insecure_http: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    public_https_port: int | None = Field(
+        default=None, description="port named in HTTPS redirects (default: --port)"
+    )
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    default_locale: str = "pl"
+    token_lifetime_seconds: int = Field(default=86400, ge=60)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    seed_demo: bool = True
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.default_locale not in LOCALES:
+            raise ValueError(f"unknown default locale {self.default_locale!r}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both --tls-cert and --tls-key, or neither")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'dpi.sqlite3').resolve()}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def https_port(self) -> int:
+        return self.public_https_port or self.port

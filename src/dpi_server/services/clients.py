@@ -1,0 +1,140 @@
+"""Operator use cases for API clients: create, list, revoke, assign facilities, set limits."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from dpi_server.domain.clients import KNOWN_FEATURES, ApiClient, hash_credential
+from dpi_server.domain.locales import LOCALES
+from dpi_server.services.ports import Clock
+from dpi_server.services.repositories import NewClient, UnitOfWorkFactory
+
+
+class ClientAdminError(Exception):
+    """An operator mistake (unknown client, facility of another locale...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedClient:
+    client: ApiClient
+    client_secret: str  # shown once; only its hash is stored
+
+
+class ClientAdminService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def create(
+        self,
+        name: str,
+        locale: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        features: frozenset[str] = frozenset(),
+    ) -> CreatedClient:
+        if locale not in LOCALES:
+            raise ClientAdminError(f"unknown locale {locale!r}")
+        unknown = features - KNOWN_FEATURES
+        if unknown:
+            raise ClientAdminError(f"unknown feature(s): {', '.join(sorted(unknown))}")
+        public_id = client_id or f"{secrets.randbelow(90000) + 10000}_{secrets.token_hex(16)}"
+        secret = client_secret or secrets.token_urlsafe(32)
+        async with self._uow(write=True) as uow:
+            if await uow.clients.get_by_client_id(public_id) is not None:
+                raise ClientAdminError(f"client id {public_id!r} already exists")
+            client = await uow.clients.add(
+                NewClient(
+                    client_id=public_id,
+                    secret_hash=hash_credential(secret),
+                    name=name,
+                    locale=locale,
+                    created_at=self._clock.now(),
+                    features=features,
+                )
+            )
+            await uow.commit()
+        return CreatedClient(client, secret)
+
+    async def list(self) -> list[tuple[ApiClient, list[int]]]:
+        async with self._uow() as uow:
+            clients = await uow.clients.list()
+            return [(c, sorted((await uow.clients.estate(c.pk)).facility_ids)) for c in clients]
+
+    async def _get(self, client_id: str) -> ApiClient:
+        async with self._uow() as uow:
+            found = await uow.clients.get_by_client_id(client_id)
+        if found is None:
+            raise ClientAdminError(f"no client with id {client_id!r}")
+        return found
+
+    async def revoke(self, client_id: str) -> None:
+        """Disable the client; its tokens stop working on the next request."""
+        client = await self._get(client_id)
+        async with self._uow(write=True) as uow:
+            await uow.clients.revoke(client.pk, self._clock.now())
+            await uow.tokens.delete_for_client(client.pk)
+            await uow.commit()
+
+    async def assign_facility(
+        self, client_id: str, facility_id: int, *, can_edit: bool = True
+    ) -> None:
+        client = await self._get(client_id)
+        async with self._uow(write=True) as uow:
+            facility = await uow.directory.get_facility(facility_id)
+            if facility is None:
+                raise ClientAdminError(f"no facility with id {facility_id}")
+            if facility.locale != client.locale:
+                raise ClientAdminError(
+                    f"facility {facility_id} is in locale {facility.locale!r}, "
+                    f"the client in {client.locale!r}"
+                )
+            await uow.clients.assign_facility(client.pk, facility_id, can_edit)
+            await uow.commit()
+
+    async def unassign_facility(self, client_id: str, facility_id: int) -> None:
+        client = await self._get(client_id)
+        async with self._uow(write=True) as uow:
+            await uow.clients.unassign_facility(client.pk, facility_id)
+            await uow.commit()
+
+    async def set_limits(
+        self,
+        client_id: str,
+        *,
+        enabled: bool | None = None,
+        read_limit: int | None = None,
+        read_window_seconds: int | None = None,
+        write_limit: int | None = None,
+        write_window_seconds: int | None = None,
+    ) -> ApiClient:
+        client = await self._get(client_id)
+        changes = {
+            key: value
+            for key, value in (
+                ("rate_limit_enabled", enabled),
+                ("read_limit", read_limit),
+                ("read_window_seconds", read_window_seconds),
+                ("write_limit", write_limit),
+                ("write_window_seconds", write_window_seconds),
+            )
+            if value is not None
+        }
+        for key, value in changes.items():
+            if key != "rate_limit_enabled" and int(value) < 1:
+                raise ClientAdminError(f"{key} must be at least 1")
+        async with self._uow(write=True) as uow:
+            await uow.clients.update(client.pk, **changes)
+            await uow.commit()
+        return await self._get(client_id)
+
+    async def set_features(self, client_id: str, features: frozenset[str]) -> None:
+        unknown = features - KNOWN_FEATURES
+        if unknown:
+            raise ClientAdminError(f"unknown feature(s): {', '.join(sorted(unknown))}")
+        client = await self._get(client_id)
+        async with self._uow(write=True) as uow:
+            await uow.clients.update(client.pk, features=features)
+            await uow.commit()

@@ -1,0 +1,25 @@
+"""The use cases the entry points (HTTP, CLI, sandbox) are given by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dpi_server.services.address_services import AddressServicesService, InsuranceService
+from dpi_server.services.auth import AuthService
+from dpi_server.services.clients import ClientAdminService
+from dpi_server.services.directory import DirectoryService
+from dpi_server.services.ports import Clock
+from dpi_server.services.ratelimit import RateLimiter
+from dpi_server.services.repositories import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    clock: Clock
+    uow: UnitOfWorkFactory
+    auth: AuthService
+    clients: ClientAdminService
+    directory: DirectoryService
+    address_services: AddressServicesService
+    insurance: InsuranceService
+    rate_limiter: RateLimiter

@@ -1,0 +1,113 @@
+"""Shared fixtures: the real app over HTTP (in-process ASGI) on a real SQLite file and, when
+available, a real PostgreSQL. Every API test runs on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from dpi_server.adapters.db.engine import create_engine
+from dpi_server.adapters.db.migrate import migrate
+from dpi_server.bootstrap import Container, build, build_app
+from dpi_server.config import Settings
+from dpi_server.testing.clock import FakeClock
+from dpi_server.testing.estate import EstateBuilder, TestEstate
+
+REQUIRE_SERVICES = os.environ.get("DPI_REQUIRE_SERVICES") == "1"
+
+
+def _needs(variable: str, what: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        reason = f"{variable} not set: no {what} for this test (scripts/test starts one)"
+        if REQUIRE_SERVICES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return value
+
+
+def _migrate_once(url: str) -> None:
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            if not url.startswith("sqlite"):
+                # A fresh schema per test session: the run starts from an empty database.
+                async with engine.begin() as conn:
+                    await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                    await conn.execute(text("CREATE SCHEMA public"))
+            await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("db") / "dpi.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    _migrate_once(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = _needs("DPI_TEST_POSTGRES_URL", "PostgreSQL")
+    _migrate_once(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url, insecure_http=False)
+
+
+@pytest.fixture
+async def container(settings: Settings, clock: FakeClock) -> AsyncIterator[Container]:
+    built = build(settings, clock=clock)
+    yield built
+    await built.close()
+
+
+@dataclass
+class Api:
+    """The app over HTTP plus what a test needs to arrange data."""
+
+    http: httpx.AsyncClient
+    container: Container
+    clock: FakeClock
+    builder: EstateBuilder
+
+    async def estate(self, **kwargs: object) -> TestEstate:
+        return await self.builder.build(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def api(container: Container, clock: FakeClock) -> AsyncIterator[Api]:
+    app = build_app(container)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+        yield Api(http, container, clock, EstateBuilder(container.services))
+
+
+@pytest.fixture
+async def estate(api: Api) -> TestEstate:
+    return await api.estate()
