@@ -1,0 +1,5 @@
+"""`python -m dpi_server.cli`."""
+
+from dpi_server.cli.main import main
+
+main()
