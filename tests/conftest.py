@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from dpi_server.adapters.db.engine import create_engine
 from dpi_server.adapters.db.migrate import migrate
@@ -37,16 +38,21 @@ def _migrate_once(url: str) -> None:
     async def run() -> None:
         engine = create_engine(url)
         try:
-            if not url.startswith("sqlite"):
-                # A fresh schema per test session: the run starts from an empty database.
-                async with engine.begin() as conn:
-                    await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                    await conn.execute(text("CREATE SCHEMA public"))
             await migrate(engine)
         finally:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+async def _admin(url: str, statement: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +64,16 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    url = _needs("DPI_TEST_POSTGRES_URL", "PostgreSQL")
+def postgres_url(worker_id: str) -> Iterator[str]:
+    """A database of this session's own, so parallel workers and runs never collide."""
+    base = _needs("DPI_TEST_POSTGRES_URL", "PostgreSQL")
+    name = f"dpi_t_{os.getpid()}_{worker_id}".lower()
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
     _migrate_once(url)
-    return url
+    yield url
+    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -98,6 +110,17 @@ class Api:
 
     async def estate(self, **kwargs: object) -> TestEstate:
         return await self.builder.build(**kwargs)  # type: ignore[arg-type]
+
+    async def fresh_token(self, estate: TestEstate) -> dict[str, str]:
+        """A new token for the estate's client (after moving the clock past 24 h)."""
+        issued = await self.container.services.auth.issue_token(
+            grant_type="client_credentials",
+            scope="integration",
+            client_id=estate.client_id,
+            client_secret=estate.client_secret,
+        )
+        estate.token = issued.access_token
+        return estate.headers
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from dpi_server.api.ratelimit import RateLimitMiddleware
 from dpi_server.config import Settings
 from dpi_server.services.address_services import AddressServicesService, InsuranceService
 from dpi_server.services.auth import AuthService
+from dpi_server.services.bookings import BookingService
+from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.directory import DirectoryService
 from dpi_server.services.ports import Clock
@@ -61,6 +63,8 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),
         rate_limiter=RateLimiter(store),
+        calendar=CalendarService(uow, the_clock),
+        bookings=BookingService(uow, the_clock),
     )
     return Container(settings=settings, engine=engine, services=services, redis_store=redis_store)
 

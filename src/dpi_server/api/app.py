@@ -16,7 +16,16 @@ from dpi_server.api.middleware import (
     BodyLimitMiddleware,
     HttpsRedirectMiddleware,
 )
-from dpi_server.api.routes import addresses, facilities, insurance, oauth, services
+from dpi_server.api.routes import (
+    addresses,
+    bookings,
+    breaks,
+    calendar,
+    facilities,
+    insurance,
+    oauth,
+    services,
+)
 from dpi_server.services.registry import Services
 
 API_VERSION = "1.14.0"
@@ -58,7 +67,7 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     app.state.services = services_
     install_error_handlers(app)
     app.include_router(oauth.router)
-    for module in (facilities, addresses, services, insurance):
+    for module in (facilities, addresses, services, insurance, calendar, breaks, bookings):
         app.include_router(module.router, prefix=API_PREFIX)
 
     # Starlette applies add_middleware in reverse: the last added runs first.

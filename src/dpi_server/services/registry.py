@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from dpi_server.services.address_services import AddressServicesService, InsuranceService
 from dpi_server.services.auth import AuthService
+from dpi_server.services.bookings import BookingService
+from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.directory import DirectoryService
 from dpi_server.services.ports import Clock
@@ -23,3 +25,5 @@ class Services:
     address_services: AddressServicesService
     insurance: InsuranceService
     rate_limiter: RateLimiter
+    calendar: CalendarService
+    bookings: BookingService

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -269,4 +270,126 @@ address_insurance_plans = Table(
     metadata,
     Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), primary_key=True),
     Column("plan_id", Id, ForeignKey("insurance_plans.id", ondelete="CASCADE"), primary_key=True),
+)
+
+calendars = Table(
+    "calendars",
+    metadata,
+    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(10), nullable=False, default="enabled"),
+    Column("created_at", UTCDateTime, nullable=False),
+    # The 404-versus-empty rule of getSlots needs to know whether any availability was
+    # ever published here (decisions.md "Slots and calendars").
+    Column("has_published", Boolean, nullable=False, default=False),
+)
+
+work_periods = Table(
+    "work_periods",
+    metadata,
+    _pk(),
+    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), nullable=False),
+    # The calendar day (in the locale's zone) the period starts on: the unit of replacement.
+    Column("day", Date, nullable=False),
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=False),
+    # JSON [[address_service_id, duration], ...]: always read and written whole.
+    Column("services", Text, nullable=False),
+    Column("insurance_accepted", String(40), nullable=False),
+    Column("insurance_providers", Text, nullable=False, default="[]"),
+    Index("ix_work_periods_address_day", "address_id", "day"),
+    Index("ix_work_periods_address_start", "address_id", "start"),
+)
+
+calendar_breaks = Table(
+    "calendar_breaks",
+    metadata,
+    _pk(),
+    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("till", UTCDateTime, nullable=False),
+    Column("description", Text, nullable=True),
+    # Breaks made with apply_on_coupled_addresses share the id of the break asked for.
+    Column("group_id", Id, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_calendar_breaks_address_since", "address_id", "since"),
+    Index("ix_calendar_breaks_group_id", "group_id"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    _pk(),
+    Column("facility_id", Id, ForeignKey("facilities.id"), nullable=False),
+    Column("doctor_id", Id, ForeignKey("doctors.id"), nullable=False),
+    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), nullable=False),
+    Column("address_service_id", Id, ForeignKey("address_services.id"), nullable=True),
+    Column("start", UTCDateTime, nullable=False),
+    Column("end", UTCDateTime, nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("booked_by", String(12), nullable=False),
+    Column("booked_at", UTCDateTime, nullable=False),
+    Column("canceled_by", String(12), nullable=False, default=""),
+    Column("canceled_at", UTCDateTime, nullable=True),
+    Column("cancel_reason", Text, nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("label", String(255), nullable=True),
+    Column("patient_name", String(255), nullable=False),
+    Column("patient_surname", String(255), nullable=True),
+    Column("patient_email", String(255), nullable=True),
+    Column("patient_phone", String(64), nullable=False),
+    Column("patient_birth_date", Date, nullable=True),
+    Column("patient_nin", String(64), nullable=True),
+    Column("patient_gender", String(1), nullable=True),
+    Column("patient_insurance_number", String(64), nullable=True),
+    Column("marketing_consent", Boolean, nullable=True),
+    Column("data_privacy_consent", Boolean, nullable=True),
+    Column("is_returning", Boolean, nullable=False, default=False),
+    Column("is_recurring", Boolean, nullable=False, default=False),
+    Column("insurance_provider_id", Id, nullable=True),
+    Column("insurance_plan_id", Id, nullable=True),
+    Column("presence", String(8), nullable=True),
+    Column("confirmed", Boolean, nullable=False, default=False),
+    Column("confirmed_by", String(8), nullable=True),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("origin_booking_id", Id, nullable=True),
+    Column("moved_to_id", Id, nullable=True),
+    Column("signature", String(36), nullable=False),
+    Column("visit_payment", Boolean, nullable=False, default=False),
+    Column("visit_payment_status", String(32), nullable=True),
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Column("created_by_client_pk", Id, nullable=True),
+    Index("ix_bookings_address_start", "address_id", "start"),
+    Index("ix_bookings_origin_booking_id", "origin_booking_id"),
+)
+
+domain_events = Table(
+    "domain_events",
+    metadata,
+    _pk(),
+    Column("name", String(48), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("facility_id", Id, nullable=False),
+    Column("doctor_id", Id, nullable=False),
+    Column("address_id", Id, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("origin_client_pk", Id, nullable=True),
+    Index("ix_domain_events_facility_id", "facility_id"),
+)
+
+replace_requests = Table(
+    "replace_requests",
+    metadata,
+    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), primary_key=True),
+    Column("payload_hash", String(64), primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+)
+
+opinion_requests = Table(
+    "opinion_requests",
+    metadata,
+    # Only the visit's id is kept: Docplanner stores no patient data for these (§8.6).
+    Column("booking_id", Id, ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True),
+    Column("requested_at", UTCDateTime, nullable=False),
 )

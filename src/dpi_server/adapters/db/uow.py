@@ -7,6 +7,11 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from dpi_server.adapters.db.calendar_repositories import (
+    SqlBookingRepository,
+    SqlCalendarRepository,
+    SqlEventRepository,
+)
 from dpi_server.adapters.db.engine import is_sqlite
 from dpi_server.adapters.db.repositories import (
     SqlAddressServiceRepository,
@@ -31,6 +36,9 @@ class SqlUnitOfWork:
     address_services: SqlAddressServiceRepository
     insurance: SqlInsuranceRepository
     estate_writer: SqlEstateWriter
+    calendar: SqlCalendarRepository
+    bookings: SqlBookingRepository
+    events: SqlEventRepository
 
     def __init__(self, engine: AsyncEngine, *, write: bool = False) -> None:
         self._engine = engine
@@ -57,6 +65,9 @@ class SqlUnitOfWork:
         self.address_services = SqlAddressServiceRepository(conn)
         self.insurance = SqlInsuranceRepository(conn)
         self.estate_writer = SqlEstateWriter(conn)
+        self.calendar = SqlCalendarRepository(conn)
+        self.bookings = SqlBookingRepository(conn)
+        self.events = SqlEventRepository(conn)
         return self
 
     async def __aexit__(

@@ -1,0 +1,455 @@
+"""SQL repositories for calendars, work periods, breaks, bookings and the event outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dpi_server.adapters.db import tables as t
+from dpi_server.domain.bookings import Booking, Patient
+from dpi_server.domain.calendar import PeriodService, WorkPeriod
+from dpi_server.domain.calendar.records import Calendar, CalendarBreak
+from dpi_server.domain.events import DomainEvent
+
+
+class SqlCalendarRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def lock_address(self, address_id: int) -> None:
+        """Serialise writers per address. PostgreSQL: a row lock held to commit. SQLite:
+        the unit of work already began IMMEDIATE, so the database lock is held."""
+        if self._conn.dialect.name == "postgresql":
+            await self._conn.execute(
+                select(t.addresses.c.id).where(t.addresses.c.id == address_id).with_for_update()
+            )
+
+    async def get(self, address_id: int) -> Calendar | None:
+        c = t.calendars
+        row = (
+            (await self._conn.execute(select(c).where(c.c.address_id == address_id)))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        return Calendar(row["address_id"], row["status"], row["has_published"])
+
+    async def create(self, address_id: int, status: str, at: datetime) -> Calendar:
+        await self._conn.execute(
+            insert(t.calendars).values(
+                address_id=address_id, status=status, created_at=at, has_published=False
+            )
+        )
+        return Calendar(address_id, status, False)
+
+    async def set_status(self, address_id: int, status: str) -> None:
+        c = t.calendars
+        await self._conn.execute(
+            update(c).where(c.c.address_id == address_id).values(status=status)
+        )
+
+    async def mark_published(self, address_id: int) -> None:
+        c = t.calendars
+        await self._conn.execute(
+            update(c).where(c.c.address_id == address_id).values(has_published=True)
+        )
+
+    @staticmethod
+    def _period(row: RowMapping) -> WorkPeriod:
+        return WorkPeriod(
+            start=row["start"],
+            end=row["end"],
+            services=tuple(PeriodService(int(a), int(d)) for a, d in json.loads(row["services"])),
+            insurance_accepted=row["insurance_accepted"],
+            insurance_providers=tuple(int(p) for p in json.loads(row["insurance_providers"])),
+        )
+
+    async def periods_between(
+        self, address_id: int, start: datetime, end: datetime
+    ) -> list[WorkPeriod]:
+        """Periods overlapping [start, end)."""
+        w = t.work_periods
+        rows = (
+            await self._conn.execute(
+                select(w)
+                .where(and_(w.c.address_id == address_id, w.c.start < end, w.c.end > start))
+                .order_by(w.c.start)
+            )
+        ).mappings()
+        return [self._period(r) for r in rows]
+
+    async def periods_on_days(self, address_id: int, days: Sequence[date]) -> list[WorkPeriod]:
+        w = t.work_periods
+        if not days:
+            return []
+        rows = (
+            await self._conn.execute(
+                select(w)
+                .where(and_(w.c.address_id == address_id, w.c.day.in_(list(days))))
+                .order_by(w.c.start)
+            )
+        ).mappings()
+        return [self._period(r) for r in rows]
+
+    async def replace_days(
+        self, address_id: int, days: Sequence[date], periods: Sequence[tuple[date, WorkPeriod]]
+    ) -> None:
+        """Drop every period stored on `days` and store `periods` (each with its day)."""
+        w = t.work_periods
+        if days:
+            await self._conn.execute(
+                delete(w).where(and_(w.c.address_id == address_id, w.c.day.in_(list(days))))
+            )
+        if periods:
+            await self._conn.execute(
+                insert(w),
+                [
+                    {
+                        "address_id": address_id,
+                        "day": day,
+                        "start": p.start,
+                        "end": p.end,
+                        "services": json.dumps(
+                            [[s.address_service_id, s.duration] for s in p.services]
+                        ),
+                        "insurance_accepted": p.insurance_accepted,
+                        "insurance_providers": json.dumps(list(p.insurance_providers)),
+                    }
+                    for day, p in periods
+                ],
+            )
+
+    @staticmethod
+    def _break(row: RowMapping) -> CalendarBreak:
+        return CalendarBreak(
+            id=row["id"],
+            address_id=row["address_id"],
+            since=row["since"],
+            till=row["till"],
+            description=row["description"],
+            group_id=row["group_id"],
+        )
+
+    async def breaks_between(
+        self, address_id: int, since: datetime, till: datetime
+    ) -> list[CalendarBreak]:
+        b = t.calendar_breaks
+        rows = (
+            await self._conn.execute(
+                select(b)
+                .where(and_(b.c.address_id == address_id, b.c.since < till, b.c.till > since))
+                .order_by(b.c.since, b.c.id)
+            )
+        ).mappings()
+        return [self._break(r) for r in rows]
+
+    async def get_break(self, break_id: int) -> CalendarBreak | None:
+        b = t.calendar_breaks
+        row = (await self._conn.execute(select(b).where(b.c.id == break_id))).mappings().first()
+        return None if row is None else self._break(row)
+
+    async def find_break(
+        self, address_id: int, since: datetime, till: datetime, description: str | None
+    ) -> CalendarBreak | None:
+        b = t.calendar_breaks
+        desc = b.c.description.is_(None) if description is None else b.c.description == description
+        row = (
+            (
+                await self._conn.execute(
+                    select(b).where(
+                        and_(
+                            b.c.address_id == address_id, b.c.since == since, b.c.till == till, desc
+                        )
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else self._break(row)
+
+    async def add_break(
+        self,
+        address_id: int,
+        since: datetime,
+        till: datetime,
+        description: str | None,
+        group_id: int | None,
+        at: datetime,
+    ) -> CalendarBreak:
+        result = await self._conn.execute(
+            insert(t.calendar_breaks).values(
+                address_id=address_id,
+                since=since,
+                till=till,
+                description=description,
+                group_id=group_id,
+                created_at=at,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return CalendarBreak(int(key[0]), address_id, since, till, description, group_id)
+
+    async def set_break_group(self, break_id: int, group_id: int) -> None:
+        b = t.calendar_breaks
+        await self._conn.execute(update(b).where(b.c.id == break_id).values(group_id=group_id))
+
+    async def breaks_in_group(self, group_id: int) -> list[CalendarBreak]:
+        b = t.calendar_breaks
+        rows = (
+            await self._conn.execute(select(b).where(b.c.group_id == group_id).order_by(b.c.id))
+        ).mappings()
+        return [self._break(r) for r in rows]
+
+    async def move_breaks(self, ids: Sequence[int], since: datetime, till: datetime) -> None:
+        b = t.calendar_breaks
+        await self._conn.execute(
+            update(b).where(b.c.id.in_(list(ids))).values(since=since, till=till)
+        )
+
+    async def delete_breaks(self, ids: Sequence[int]) -> None:
+        b = t.calendar_breaks
+        await self._conn.execute(delete(b).where(b.c.id.in_(list(ids))))
+
+    async def replace_request(
+        self, address_id: int, payload_hash: str
+    ) -> tuple[datetime, datetime | None] | None:
+        r = t.replace_requests
+        row = (
+            await self._conn.execute(
+                select(r.c.started_at, r.c.finished_at).where(
+                    and_(r.c.address_id == address_id, r.c.payload_hash == payload_hash)
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def start_replace_request(self, address_id: int, payload_hash: str, at: datetime) -> None:
+        r = t.replace_requests
+        await self._conn.execute(
+            delete(r).where(and_(r.c.address_id == address_id, r.c.payload_hash == payload_hash))
+        )
+        await self._conn.execute(
+            insert(r).values(address_id=address_id, payload_hash=payload_hash, started_at=at)
+        )
+
+    async def finish_replace_request(
+        self, address_id: int, payload_hash: str, at: datetime | None
+    ) -> None:
+        """Record the end of processing; `at=None` forgets a request that failed."""
+        r = t.replace_requests
+        where = and_(r.c.address_id == address_id, r.c.payload_hash == payload_hash)
+        if at is None:
+            await self._conn.execute(delete(r).where(where))
+        else:
+            await self._conn.execute(update(r).where(where).values(finished_at=at))
+
+    async def purge_replace_requests(self, before: datetime) -> None:
+        r = t.replace_requests
+        await self._conn.execute(delete(r).where(r.c.started_at < before))
+
+
+_PATIENT_COLUMNS = {
+    "name": "patient_name",
+    "surname": "patient_surname",
+    "email": "patient_email",
+    "phone": "patient_phone",
+    "birth_date": "patient_birth_date",
+    "nin": "patient_nin",
+    "gender": "patient_gender",
+    "insurance_number": "patient_insurance_number",
+    "marketing_consent": "marketing_consent",
+    "data_privacy_consent": "data_privacy_consent",
+}
+_BOOKING_FIELDS = (
+    "facility_id",
+    "doctor_id",
+    "address_id",
+    "address_service_id",
+    "start",
+    "duration",
+    "status",
+    "booked_by",
+    "booked_at",
+    "canceled_by",
+    "canceled_at",
+    "cancel_reason",
+    "comment",
+    "label",
+    "is_returning",
+    "is_recurring",
+    "insurance_provider_id",
+    "insurance_plan_id",
+    "presence",
+    "confirmed",
+    "confirmed_by",
+    "confirmed_at",
+    "origin_booking_id",
+    "moved_to_id",
+    "signature",
+    "visit_payment",
+    "visit_payment_status",
+    "deleted_at",
+    "created_by_client_pk",
+)
+
+
+def _booking_values(booking: Booking) -> dict[str, Any]:
+    values = {name: getattr(booking, name) for name in _BOOKING_FIELDS}
+    values["end"] = booking.end
+    for attr, column in _PATIENT_COLUMNS.items():
+        values[column] = getattr(booking.patient, attr)
+    return values
+
+
+def _booking(row: RowMapping) -> Booking:
+    patient = Patient(**{attr: row[column] for attr, column in _PATIENT_COLUMNS.items()})
+    return Booking(id=row["id"], patient=patient, **{name: row[name] for name in _BOOKING_FIELDS})
+
+
+class SqlBookingRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, booking: Booking) -> Booking:
+        values = _booking_values(booking)
+        result = await self._conn.execute(insert(t.bookings).values(**values))
+        key = result.inserted_primary_key
+        assert key is not None
+        new_id = int(key[0])
+        if booking.origin_booking_id is None:
+            await self._conn.execute(
+                update(t.bookings).where(t.bookings.c.id == new_id).values(origin_booking_id=new_id)
+            )
+        found = await self.get(new_id)
+        assert found is not None
+        return found
+
+    async def save(self, booking: Booking) -> None:
+        values = _booking_values(booking)
+        await self._conn.execute(
+            update(t.bookings).where(t.bookings.c.id == booking.id).values(**values)
+        )
+
+    async def get(self, booking_id: int) -> Booking | None:
+        b = t.bookings
+        row = (await self._conn.execute(select(b).where(b.c.id == booking_id))).mappings().first()
+        return None if row is None else _booking(row)
+
+    async def busy_between(
+        self, address_id: int, start: datetime, end: datetime
+    ) -> list[tuple[int, datetime, datetime]]:
+        """(id, start, end) of the live bookings overlapping [start, end) at the address."""
+        b = t.bookings
+        rows = await self._conn.execute(
+            select(b.c.id, b.c.start, b.c.end).where(
+                and_(
+                    b.c.address_id == address_id,
+                    b.c.status == "booked",
+                    b.c.deleted_at.is_(None),
+                    b.c.start < end,
+                    b.c.end > start,
+                )
+            )
+        )
+        return [(int(i), s, e) for i, s, e in rows]
+
+    async def list_between(
+        self, address_id: int, start: datetime, end: datetime, offset: int | None, limit: int | None
+    ) -> tuple[list[Booking], int]:
+        """Bookings starting in [start, end), oldest first, and how many there are in all."""
+        b = t.bookings
+        where = and_(
+            b.c.address_id == address_id,
+            b.c.deleted_at.is_(None),
+            b.c.start >= start,
+            b.c.start < end,
+        )
+        query = select(b).where(where).order_by(b.c.start, b.c.id)
+        if limit is not None:
+            query = query.offset(offset or 0).limit(limit)
+        rows = (await self._conn.execute(query)).mappings().all()
+        total = int(await self._conn.scalar(select(func.count()).select_from(b).where(where)) or 0)
+        return [_booking(r) for r in rows], total
+
+    async def visits_by_phone(self, facility_id: int, doctor_id: int, phone: str) -> list[Booking]:
+        b = t.bookings
+        rows = (
+            await self._conn.execute(
+                select(b).where(
+                    and_(
+                        b.c.facility_id == facility_id,
+                        b.c.doctor_id == doctor_id,
+                        b.c.patient_phone == phone,
+                        b.c.deleted_at.is_(None),
+                    )
+                )
+            )
+        ).mappings()
+        return [_booking(r) for r in rows]
+
+    async def opinion_requested(self, booking_id: int) -> bool:
+        o = t.opinion_requests
+        found = await self._conn.scalar(select(o.c.booking_id).where(o.c.booking_id == booking_id))
+        return found is not None
+
+    async def record_opinion_request(self, booking_id: int, at: datetime) -> None:
+        await self._conn.execute(
+            insert(t.opinion_requests).values(booking_id=booking_id, requested_at=at)
+        )
+
+    async def newest_in_chain(self, origin_booking_id: int) -> int:
+        b = t.bookings
+        value = await self._conn.scalar(
+            select(func.max(b.c.id)).where(b.c.origin_booking_id == origin_booking_id)
+        )
+        return int(value) if value is not None else origin_booking_id
+
+
+class SqlEventRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, event: DomainEvent) -> None:
+        await self._conn.execute(
+            insert(t.domain_events).values(
+                name=event.name,
+                occurred_at=event.occurred_at,
+                facility_id=event.facility_id,
+                doctor_id=event.doctor_id,
+                address_id=event.address_id,
+                payload=json.dumps(event.payload, default=str, sort_keys=True),
+                origin_client_pk=event.origin_client_pk,
+            )
+        )
+
+    async def list(self, *, after_id: int = 0, limit: int = 1000) -> list[tuple[int, DomainEvent]]:
+        e = t.domain_events
+        rows = (
+            await self._conn.execute(
+                select(e).where(e.c.id > after_id).order_by(e.c.id).limit(limit)
+            )
+        ).mappings()
+        return [
+            (
+                int(r["id"]),
+                DomainEvent(
+                    name=r["name"],
+                    occurred_at=r["occurred_at"],
+                    facility_id=r["facility_id"],
+                    doctor_id=r["doctor_id"],
+                    address_id=r["address_id"],
+                    payload=json.loads(r["payload"]),
+                    origin_client_pk=r["origin_client_pk"],
+                ),
+            )
+            for r in rows
+        ]

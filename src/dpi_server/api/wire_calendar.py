@@ -1,0 +1,110 @@
+"""Calendars, slots, breaks and bookings as Docplanner JSON (wire.md §3.2, behaviour.md §7.3)."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from dpi_server.api.wire import address_service
+from dpi_server.domain.calendar.records import Calendar, CalendarBreak
+from dpi_server.domain.timefmt import format_datetime
+from dpi_server.services.bookings import BookingView
+from dpi_server.services.calendar import SlotView
+
+
+def calendar(value: Calendar) -> dict[str, Any]:
+    return {"status": value.status}
+
+
+def calendar_break(value: CalendarBreak, zone: tzinfo) -> dict[str, Any]:
+    return {
+        "id": str(value.id),
+        "since": format_datetime(value.since, zone),
+        "till": format_datetime(value.till, zone),
+        "description": value.description,
+    }
+
+
+def slot(value: SlotView, zone: tzinfo, with_services: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"start": format_datetime(value.start, zone)}
+    if with_services:
+        body["address_services"] = {
+            "_items": [address_service(s, frozenset(), duration=d) for s, d in value.services]
+        }
+    return body
+
+
+def patient(view: BookingView) -> dict[str, Any]:
+    p = view.booking.patient
+    return {
+        "name": p.name,
+        "surname": p.surname,
+        "email": p.email,
+        "phone": p.phone,
+        "birth_date": None if p.birth_date is None else p.birth_date.isoformat(),
+        "nin": p.nin,
+        "gender": p.gender,
+        "is_returning": view.booking.is_returning,
+        # v1.0.34 of the official SDK reads this misspelt key (wire.md §3.2).
+        "is_returnting": view.booking.is_returning,
+        "insurance_number": p.insurance_number,
+    }
+
+
+def booking(
+    view: BookingView,
+    zone: tzinfo,
+    extensions: frozenset[str],
+    *,
+    always_patient_and_service: bool = False,
+) -> dict[str, Any]:
+    """A Booking; getBooking/moveBooking always carry patient and address service."""
+    b = view.booking
+    body: dict[str, Any] = {
+        "id": str(b.id),
+        "status": b.status,
+        "start_at": format_datetime(b.start, zone),
+        "end_at": format_datetime(b.end, zone),
+        "duration": b.duration,
+        "booked_by": b.booked_by,
+        "canceled_by": b.canceled_by,
+        "booked_at": format_datetime(b.booked_at, zone),
+        "canceled_at": None if b.canceled_at is None else format_datetime(b.canceled_at, zone),
+        "comment": b.comment,
+        "insurance": (
+            None
+            if b.insurance_provider_id is None
+            else {
+                "id": str(b.insurance_provider_id),
+                "name": view.insurance_name,
+                "plan": view.plan_name,
+                "plan_id": None if b.insurance_plan_id is None else str(b.insurance_plan_id),
+            }
+        ),
+    }
+    if b.visit_payment:
+        body["visit_payment"] = True
+        body["visit_payment_status"] = b.visit_payment_status
+    if always_patient_and_service or "booking.patient" in extensions:
+        body["patient"] = patient(view)
+    if always_patient_and_service or "booking.address_service" in extensions:
+        service_ext = extensions & {"address_service.public_insurance_flow"}
+        body["address_service"] = (
+            None
+            if view.address_service is None
+            else address_service(view.address_service, service_ext)
+        )
+    if "booking.presence" in extensions:
+        body["presence"] = b.presence
+    if "booking.confirmation" in extensions:
+        body["confirmed"] = b.confirmed
+    if "booking.moving" in extensions:
+        body["moving"] = (
+            None
+            if b.origin_booking_id is None
+            else {
+                "origin_booking_id": str(b.origin_booking_id),
+                "newest_booking_id": str(view.newest_booking_id or b.id),
+            }
+        )
+    return body
