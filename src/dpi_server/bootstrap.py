@@ -51,7 +51,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     def uow(*, write: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, write=write)
 
-    redis_store = RedisRateLimitStore(settings.redis_url) if settings.redis_url else None
+    redis_store = (
+        RedisRateLimitStore(settings.redis_url, prefix=settings.redis_prefix)
+        if settings.redis_url
+        else None
+    )
     store: RateLimitStore = redis_store or MemoryRateLimitStore()
 
     services = Services(

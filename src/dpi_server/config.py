@@ -21,6 +21,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL; default: SQLite file under the data dir",
     )
     redis_url: str | None = Field(default=None, description="shared rate-limit windows")
+    redis_prefix: str = Field(default="dpi:rl:", description="namespace of our Redis keys")
 
     host: str = "127.0.0.1"
     port: int = 8443
