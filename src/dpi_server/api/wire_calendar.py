@@ -108,3 +108,12 @@ def booking(
             }
         )
     return body
+
+
+def booked_slot(view: BookingView, zone: tzinfo, extensions: frozenset[str]) -> dict[str, Any]:
+    """bookSlot's 200: the Booking without `insurance`, whose example lists only id, status,
+    start_at, end_at, duration, booked_by, canceled_by, booked_at, canceled_at and comment
+    (behaviour.md §7.3 "Which booking fields appear by default"); getBooking shows it."""
+    body = booking(view, zone, extensions)
+    body.pop("insurance", None)
+    return body

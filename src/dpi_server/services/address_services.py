@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from dpi_server.domain import errors
+from dpi_server.domain.calendar import slot_at
 from dpi_server.domain.directory import (
     AddressService,
     InsurancePlan,
@@ -15,6 +17,8 @@ from dpi_server.domain.directory import (
     check_duration,
     price_to_cents,
 )
+from dpi_server.domain.timefmt import parse_datetime
+from dpi_server.services.availability import load_availability
 from dpi_server.services.directory import ResolvedPath, parse_id, resolve_path
 from dpi_server.services.ports import Clock
 from dpi_server.services.principal import Principal
@@ -74,9 +78,28 @@ class AddressServicesService:
     ) -> list[tuple[AddressService, int]]:
         """Services bookable in the slot at `start`, with their durations there; 404
         `Slot not found` when no free slot starts then (observed in the sandbox, SEC)."""
+        moment = parse_datetime(start)
         async with self._uow() as uow:
-            await resolve_path(uow, principal, f, d, a)
-        raise errors.SlotNotFound()
+            path = await resolve_path(uow, principal, f, d, a)
+            address = path.require_address()
+            if moment is None:
+                raise errors.SlotNotFound()
+            calendar = await uow.calendar.get(address.id)
+            if calendar is None or not calendar.enabled:
+                # A disabled calendar offers no slots (decisions.md "Slots and calendars").
+                raise errors.SlotNotFound()
+            availability = await load_availability(
+                uow, address.id, moment, moment + timedelta(minutes=1)
+            )
+            live = {s.id: s for s in await uow.address_services.list(address.id)}
+        slot = slot_at(availability.periods, availability.busy, moment, self._clock.now())
+        if slot is None:
+            raise errors.SlotNotFound()
+        return [
+            (live[s.address_service_id], s.duration)
+            for s in slot.services
+            if s.address_service_id in live
+        ]
 
     async def get(self, principal: Principal, f: str, d: str, a: str, asid: str) -> AddressService:
         async with self._uow() as uow:

@@ -116,12 +116,22 @@ class BookingService:
         return BookingView(booking, service, insurance_name, plan_name, newest)
 
     async def _load(
-        self, uow: UnitOfWork, principal: Principal, path: Path, booking_id: str
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        path: Path,
+        booking_id: str,
+        *,
+        include_deleted: bool = False,
     ) -> tuple[ResolvedPath, Booking]:
-        """404 for an unknown booking, then the path's rules, then 403 when it lives elsewhere."""
+        """404 for an unknown booking, then the path's rules, then 403 when it lives elsewhere.
+
+        A booking deleted on Docplanner's side is unknown, except where the spec gives it an
+        answer of its own (`include_deleted`: confirm's 409 `Visit has been deleted`).
+        """
         key = parse_id(booking_id)
         booking = await uow.bookings.get(key) if key is not None else None
-        if booking is None or booking.deleted_at is not None:
+        if booking is None or (booking.deleted_at is not None and not include_deleted):
             resolved = await resolve_path(uow, principal, *path)
             raise errors.ObjectNotFound()
         resolved = await resolve_path(uow, principal, *path)
@@ -172,7 +182,12 @@ class BookingService:
             require_commercial(address, doctor)
             await uow.calendar.lock_address(address.id)
             calendar = await uow.calendar.get(address.id)
-            if calendar is None or not calendar.enabled:
+            # A read-only client may not book, as it may not cancel (UnableToCancelForAddress).
+            if (
+                calendar is None
+                or not calendar.enabled
+                or not resolved.estate.may_edit(address.facility_id)
+            ):
                 raise errors.UnableToBookForAddress()
             service_key = parse_id(request.address_service_id)
             service = await uow.address_services.get(service_key) if service_key else None
@@ -321,7 +336,11 @@ class BookingService:
             for address in sorted({source.id, target.id}):
                 await uow.calendar.lock_address(address)
             calendar = await uow.calendar.get(target.id)
-            if calendar is None or not calendar.enabled:
+            if (
+                calendar is None
+                or not calendar.enabled
+                or not resolved.estate.may_edit(target.facility_id)
+            ):
                 raise errors.UnableToBookForAddress()
             length = duration or booking.duration
             end = new_start + timedelta(minutes=length)
@@ -374,7 +393,9 @@ class BookingService:
     ) -> None:
         """confirmBooking: 204; 400 bad confirmed_by, the four 409s (§8.6)."""
         async with self._uow(write=True) as uow:
-            resolved, booking = await self._load(uow, principal, path, booking_id)
+            resolved, booking = await self._load(
+                uow, principal, path, booking_id, include_deleted=True
+            )
             if not resolved.estate.may_edit(booking.facility_id):
                 raise errors.ConfirmBookingInvalidIntegration()
             now = self._clock.now()
@@ -426,9 +447,16 @@ class BookingService:
             number = re.sub(r"[\s\-()]", "", phone or "")
             if not _PHONE.match(number):
                 raise errors.OpinionRequestValidationError()
-            visits = await uow.bookings.visits_by_phone(
-                resolved.facility.id, resolved.doctor.id, number
-            )
+            # The same number is often sent with and without its leading "+" (the OAS example
+            # books with the number 48123123123), so both spellings name the patient.
+            bare = number.removeprefix("+")
+            found: dict[int, Booking] = {}
+            for spelling in dict.fromkeys((number, bare, "+" + bare)):
+                for visit in await uow.bookings.visits_by_phone(
+                    resolved.facility.id, resolved.doctor.id, spelling
+                ):
+                    found[visit.id] = visit
+            visits = list(found.values())
             now = self._clock.now()
             past = [v for v in visits if v.is_booked and v.start <= now]
             if not past:

@@ -191,4 +191,4 @@ async def book_slot(
     view = await services.bookings.book(
         principal, (facility_id, doctor_id, address_id), start, _book_request(body, principal)
     )
-    return ok(wire_calendar.booking(view, principal.locale.zone, request_with(request)))
+    return ok(wire_calendar.booked_slot(view, principal.locale.zone, request_with(request)))
