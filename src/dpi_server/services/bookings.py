@@ -173,9 +173,9 @@ class BookingService:
     ) -> BookingView:
         """bookSlot (§8.5): 200 with the booking, or the documented 404/422 cases."""
         zone = principal.locale.zone
-        check_booking_duration(request.duration)
         async with self._uow(write=True) as uow:
             resolved = await resolve_path(uow, principal, *path)
+            check_booking_duration(request.duration)
             address = resolved.require_address()
             doctor = resolved.doctor
             assert doctor is not None
@@ -253,18 +253,20 @@ class BookingService:
         limit: str | None,
     ) -> BookingPage:
         """getBookings: bookings starting in [start, end); paginated only when `page` is given."""
-        window_start = parse_required_datetime("start", start)
-        window_end = parse_required_datetime("end", end)
-        if window_end <= window_start:
-            raise errors.FieldErrors({"end": ["The end date must be after the start date."]})
-        page_no = _positive_int("page", page, None)
-        size = _positive_int("limit", limit, MAX_PAGE_SIZE if page_no is not None else None)
-        if size is not None and size > MAX_PAGE_SIZE:
-            raise errors.FieldErrors({"limit": [f"This value should be {MAX_PAGE_SIZE} or less."]})
-        if page_no is None:
-            size = None
         async with self._uow() as uow:
             resolved = await resolve_path(uow, principal, *path)
+            window_start = parse_required_datetime("start", start)
+            window_end = parse_required_datetime("end", end)
+            if window_end <= window_start:
+                raise errors.FieldErrors({"end": ["The end date must be after the start date."]})
+            page_no = _positive_int("page", page, None)
+            size = _positive_int("limit", limit, MAX_PAGE_SIZE if page_no is not None else None)
+            if size is not None and size > MAX_PAGE_SIZE:
+                raise errors.FieldErrors(
+                    {"limit": [f"This value should be {MAX_PAGE_SIZE} or less."]}
+                )
+            if page_no is None:
+                size = None
             offset = (page_no - 1) * size if page_no is not None and size is not None else None
             found, total = await uow.bookings.list_between(
                 resolved.require_address().id, window_start, window_end, offset, size
@@ -306,11 +308,11 @@ class BookingService:
     ) -> BookingView:
         """moveBooking (§8.6): cancel and re-create with a new id at the target."""
         zone = principal.locale.zone
-        new_start = parse_required_datetime("start", start)
-        if duration is not None:
-            check_booking_duration(duration)
         async with self._uow(write=True) as uow:
             resolved, booking = await self._load(uow, principal, path, booking_id)
+            new_start = parse_required_datetime("start", start)
+            if duration is not None:
+                check_booking_duration(duration)
             source = resolved.require_address()
             booking.check_movable()
             target = source
@@ -447,16 +449,11 @@ class BookingService:
             number = re.sub(r"[\s\-()]", "", phone or "")
             if not _PHONE.match(number):
                 raise errors.OpinionRequestValidationError()
-            # The same number is often sent with and without its leading "+" (the OAS example
-            # books with the number 48123123123), so both spellings name the patient.
-            bare = number.removeprefix("+")
-            found: dict[int, Booking] = {}
-            for spelling in dict.fromkeys((number, bare, "+" + bare)):
-                for visit in await uow.bookings.visits_by_phone(
-                    resolved.facility.id, resolved.doctor.id, spelling
-                ):
-                    found[visit.id] = visit
-            visits = list(found.values())
+            # Matched on digits alone: "+48 123 123 123" and 48123123123 (the OAS example's
+            # spelling) name the same patient.
+            visits = await uow.bookings.visits_by_phone(
+                resolved.facility.id, resolved.doctor.id, phone_digits(number)
+            )
             now = self._clock.now()
             past = [v for v in visits if v.is_booked and v.start <= now]
             if not past:
@@ -468,6 +465,11 @@ class BookingService:
                 raise errors.OpinionAlreadyExists()
             await uow.bookings.record_opinion_request(latest.id, now)
             await uow.commit()
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone number: how visits are matched to opinion requests."""
+    return re.sub(r"\D", "", phone)
 
 
 def birth_date_of(value: str | None, zone: Any) -> date | None:

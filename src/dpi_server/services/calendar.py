@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -107,16 +107,23 @@ class CalendarService:
 
     # --- slots ------------------------------------------------------------------------------
     async def replace_slots(
-        self, principal: Principal, path: Path, periods: Sequence[IncomingPeriod], raw: bytes
+        self,
+        principal: Principal,
+        path: Path,
+        read_periods: Callable[[], Sequence[IncomingPeriod]],
+        raw: bytes,
     ) -> None:
         """replaceSlots (§8.2): validate, then replace every touched day in one transaction.
 
         An identical payload for the same address answers 429 while the first is in flight
-        and is accepted but ignored for 3 minutes after it finished.
+        and is accepted but ignored for 3 minutes after it finished. `read_periods` parses the
+        payload's dates; it runs once the path is known to be the client's, so a foreign path
+        answers 403 whatever the body holds.
         """
         digest = hashlib.sha256(raw).hexdigest()
         async with self._uow(write=True) as uow:
             resolved = await resolve_path(uow, principal, *path)
+            periods = read_periods()
             address = resolved.require_address()
             require_editable(resolved)
             require_commercial(address, resolved.doctor)
@@ -179,14 +186,14 @@ class CalendarService:
         end: str | None,
     ) -> list[SlotView]:
         """Free slots in [start, end) (§8.3); 404 only if nothing was ever published here."""
-        window_start = parse_required_datetime("start", start)
-        window_end = parse_required_datetime("end", end)
-        if window_end <= window_start:
-            raise errors.FieldErrors({"end": ["The end date must be after the start date."]})
-        if window_end - window_start > MAX_SLOTS_RANGE:
-            raise errors.DateRangeExceedsMaximum()
         async with self._uow() as uow:
             resolved = await resolve_path(uow, principal, *path)
+            window_start = parse_required_datetime("start", start)
+            window_end = parse_required_datetime("end", end)
+            if window_end <= window_start:
+                raise errors.FieldErrors({"end": ["The end date must be after the start date."]})
+            if window_end - window_start > MAX_SLOTS_RANGE:
+                raise errors.DateRangeExceedsMaximum()
             address = resolved.require_address()
             calendar = await uow.calendar.get(address.id)
             if calendar is None or not calendar.has_published:
@@ -218,12 +225,12 @@ class CalendarService:
         self, principal: Principal, path: Path, since: str | None, till: str | None
     ) -> list[CalendarBreak]:
         """Breaks intersecting the window (behaviour.md §8.4)."""
-        if not since:
-            raise errors.ParameterRequired("since")
-        if not till:
-            raise errors.ParameterRequired("till")
         async with self._uow() as uow:
             resolved = await resolve_path(uow, principal, *path)
+            if not since:
+                raise errors.ParameterRequired("since")
+            if not till:
+                raise errors.ParameterRequired("till")
             window_start, window_end = parse_datetime(since), parse_datetime(till)
             if window_start is None or window_end is None:
                 raise errors.InvalidDate()
@@ -257,15 +264,10 @@ class CalendarService:
         apply_on_coupled_addresses: bool,
     ) -> CalendarBreak:
         """201 with the break; 409 identical, 422 bad range or not commercial (§8.4)."""
-        if not since:
-            raise errors.ParameterRequired("since")
-        if not till:
-            raise errors.ParameterRequired("till")
-        begin = parse_required_datetime("since", since)
-        finish = parse_required_datetime("till", till)
         now = self._clock.now()
         async with self._uow(write=True) as uow:
             resolved = await resolve_path(uow, principal, *path)
+            begin, finish = _break_range(since, till)
             address = resolved.require_address()
             require_editable(resolved)
             require_commercial(address, resolved.doctor)
@@ -314,14 +316,9 @@ class CalendarService:
         self, principal: Principal, path: Path, break_id: str, since: str | None, till: str | None
     ) -> None:
         """204; 422 same range or till before since; coupled breaks move too (§8.4)."""
-        if not since:
-            raise errors.ParameterRequired("since")
-        if not till:
-            raise errors.ParameterRequired("till")
-        begin = parse_required_datetime("since", since)
-        finish = parse_required_datetime("till", till)
         async with self._uow(write=True) as uow:
             resolved, found = await self._load_break(uow, principal, path, break_id)
+            begin, finish = _break_range(since, till)
             require_editable(resolved)
             validate_move(found.since, found.till, begin, finish, principal.locale.zone)
             group = await self._group(uow, found)
@@ -395,3 +392,12 @@ def _slot_view(slot: FreeSlot, services: dict[int, AddressService]) -> SlotView:
             if s.address_service_id in services
         ],
     )
+
+
+def _break_range(since: str | None, till: str | None) -> tuple[datetime, datetime]:
+    """Both ends are required (`Param "since" is required!`) and must be date-times."""
+    if not since:
+        raise errors.ParameterRequired("since")
+    if not till:
+        raise errors.ParameterRequired("till")
+    return parse_required_datetime("since", since), parse_required_datetime("till", till)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -305,6 +306,7 @@ _BOOKING_FIELDS = (
 def _booking_values(booking: Booking) -> dict[str, Any]:
     values = {name: getattr(booking, name) for name in _BOOKING_FIELDS}
     values["end"] = booking.end
+    values["patient_phone_digits"] = re.sub(r"\D", "", booking.patient.phone)
     for attr, column in _PATIENT_COLUMNS.items():
         values[column] = getattr(booking.patient, attr)
     return values
@@ -380,7 +382,7 @@ class SqlBookingRepository:
         total = int(await self._conn.scalar(select(func.count()).select_from(b).where(where)) or 0)
         return [_booking(r) for r in rows], total
 
-    async def visits_by_phone(self, facility_id: int, doctor_id: int, phone: str) -> list[Booking]:
+    async def visits_by_phone(self, facility_id: int, doctor_id: int, digits: str) -> list[Booking]:
         b = t.bookings
         rows = (
             await self._conn.execute(
@@ -388,7 +390,7 @@ class SqlBookingRepository:
                     and_(
                         b.c.facility_id == facility_id,
                         b.c.doctor_id == doctor_id,
-                        b.c.patient_phone == phone,
+                        b.c.patient_phone_digits == digits,
                         b.c.deleted_at.is_(None),
                     )
                 )

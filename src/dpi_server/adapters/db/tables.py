@@ -338,6 +338,8 @@ bookings = Table(
     Column("patient_surname", String(255), nullable=True),
     Column("patient_email", String(255), nullable=True),
     Column("patient_phone", String(64), nullable=False),
+    # Digits only, so opinion requests match however the number was spelt.
+    Column("patient_phone_digits", String(64), nullable=True),
     Column("patient_birth_date", Date, nullable=True),
     Column("patient_nin", String(64), nullable=True),
     Column("patient_gender", String(1), nullable=True),
@@ -361,6 +363,7 @@ bookings = Table(
     Column("created_by_client_pk", Id, nullable=True),
     Index("ix_bookings_address_start", "address_id", "start"),
     Index("ix_bookings_origin_booking_id", "origin_booking_id"),
+    Index("ix_bookings_doctor_phone", "doctor_id", "patient_phone_digits"),
 )
 
 domain_events = Table(

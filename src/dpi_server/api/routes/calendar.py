@@ -110,7 +110,7 @@ async def replace_slots(
     """Replace the availability of every day the payload touches: 201 with no body."""
     canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     await services.calendar.replace_slots(
-        principal, (facility_id, doctor_id, address_id), _incoming(body), canonical
+        principal, (facility_id, doctor_id, address_id), lambda: _incoming(body), canonical
     )
     return empty(201)
 
