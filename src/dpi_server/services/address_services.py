@@ -132,6 +132,9 @@ class AddressServicesService:
             path = await resolve_path(uow, principal, f, d, a)
             address = path.require_address()
             _require_editable(path)
+            # Serialise adders on this address, so the duplicate check below holds on
+            # PostgreSQL too (two concurrent POSTs must not both create the service).
+            await uow.calendar.lock_address(address.id)
             sid = parse_id(service_id)
             service = await uow.directory.get_service(sid) if sid is not None else None
             if service is None or await uow.directory.service_locale(service.id) != (
@@ -268,6 +271,7 @@ class InsuranceService:
             provider = await self._provider(uow, principal, provider_id)
             plans = await self._plan_ids(uow, provider, plan_ids)
             address_id = path.require_address().id
+            await uow.calendar.lock_address(address_id)  # concurrent POSTs: one wins, rest 400
             if await uow.insurance.is_linked(address_id, provider.id):
                 raise errors.AddInsuranceValidationError()
             await uow.insurance.link(address_id, provider.id)
@@ -290,6 +294,7 @@ class InsuranceService:
             provider = await self._provider(uow, principal, provider_id)
             plans = await self._plan_ids(uow, provider, plan_ids)
             address_id = path.require_address().id
+            await uow.calendar.lock_address(address_id)  # concurrent PUTs: link once, no 500
             if not await uow.insurance.is_linked(address_id, provider.id):
                 await uow.insurance.link(address_id, provider.id)
             await uow.insurance.set_plans(address_id, provider.id, plans)
