@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,13 +27,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _log_of(process: subprocess.Popen[str]) -> str:
+    return _LOGS[process.pid].read_text(errors="replace")
+
+
+_LOGS: dict[int, Path] = {}
+
+
 def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(
-                f"dpi serve exited early: {process.stdout.read() if process.stdout else ''}"
-            )
+            raise AssertionError(f"dpi serve exited early: {_log_of(process)}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -42,22 +48,32 @@ def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 30
 
 
 def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*DPI, "serve", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
+    """Start `dpi serve`; its output goes to a file, never to a pipe nobody drains (a full
+    pipe would block the server once its access log passes 64 KiB)."""
+    log = Path(tempfile.mkstemp(prefix="dpi-serve-", suffix=".log")[1])
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [*DPI, "serve", *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "COLUMNS": "200", **(env or {})},
+        )
+    _LOGS[process.pid] = log
+    return process
 
 
 def stop(process: subprocess.Popen[str]) -> str:
+    """Stop the server and return everything it printed."""
     process.terminate()
     try:
-        output, _ = process.communicate(timeout=15)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
-        output, _ = process.communicate()
+        process.wait()
+    log = _LOGS.pop(process.pid)
+    output = log.read_text(errors="replace")
+    log.unlink(missing_ok=True)
     return output
 
 

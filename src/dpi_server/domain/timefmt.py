@@ -15,6 +15,8 @@ _DATETIME = re.compile(
     r"\s*(?P<offset>Z|z|[+\- ]\d{2}:?\d{2})$"
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MIN_YEAR = 1800
+MAX_YEAR = 2999
 
 
 def parse_datetime(value: str) -> datetime | None:
@@ -36,6 +38,9 @@ def parse_datetime(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(f"{match['date']}T{time_part}{offset}")
     except ValueError:
         return None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        # Far-off years only overflow date arithmetic later; no calendar needs them.
+        return None
     return parsed.astimezone(UTC)
 
 
@@ -44,9 +49,10 @@ def parse_date_or_datetime(value: str, zone: tzinfo) -> date | None:
     text = value.strip()
     if _DATE.match(text):
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             return None
+        return day if MIN_YEAR <= day.year <= MAX_YEAR else None
     moment = parse_datetime(text)
     if moment is None:
         return None

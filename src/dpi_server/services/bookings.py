@@ -83,11 +83,17 @@ def _booking_event(
     )
 
 
+MAX_PAGE = 10**9
+
+
 def _positive_int(name: str, value: str | None, default: int | None) -> int | None:
     if value is None or value == "":
         return default
     if not value.isascii() or not value.isdigit() or int(value) < 1:
         raise errors.FieldErrors({name: ["This value should be a positive integer."]})
+    if len(value) > 12 or int(value) > MAX_PAGE:
+        # Keeps offsets inside 64-bit SQL integers.
+        raise errors.FieldErrors({name: [f"This value should be {MAX_PAGE} or less."]})
     return int(value)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import orjson
+import json
+
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -108,7 +109,8 @@ async def replace_slots(
     services: ServicesDep,
 ) -> Response:
     """Replace the availability of every day the payload touches: 201 with no body."""
-    canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    # The stdlib encoder, not orjson: it takes integers of any size (ids are not bounded).
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     await services.calendar.replace_slots(
         principal, (facility_id, doctor_id, address_id), lambda: _incoming(body), canonical
     )

@@ -46,6 +46,8 @@ _MIN_LENGTH = timedelta(minutes=1)
 # application (behaviour.md §4), so its field messages take this form.
 _INVALID_CHOICE = "The value you selected is not a valid choice."
 _NOT_POSITIVE = "This value should be positive."
+_MAX_DURATION = 24 * 60
+_TOO_LONG = f"This value should be less than or equal to {_MAX_DURATION}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,9 @@ def _field_errors(
     for k, svc in enumerate(period.services or ()):
         if svc.duration < 1:
             yield f"{prefix}.address_services[{k}].duration", _NOT_POSITIVE
+        elif svc.duration > _MAX_DURATION:
+            # A period lies within one day, so no longer service could ever fit in it.
+            yield f"{prefix}.address_services[{k}].duration", _TOO_LONG
 
 
 def _overlap_errors(periods: Sequence[IncomingPeriod]) -> Iterable[tuple[str, str]]:

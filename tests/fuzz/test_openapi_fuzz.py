@@ -1,0 +1,103 @@
+"""Schemathesis fuzzes every operation of our OpenAPI document against a real `dpi serve`:
+whatever arrives, the server answers without a 5xx and every error uses the documented
+envelope (DEVELOPERS.md "Every bad input gets a clear error...")."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.integration.test_serve import free_port, start, stop, wait_for_port
+
+pytestmark = pytest.mark.slow
+EXAMPLES = int(os.environ.get("DPI_FUZZ_EXAMPLES", "15"))
+# Facility 1, doctor 1 and its address 1 exist in the demo estate.
+REAL_PATH = {"facility_id": "1", "doctor_id": "1", "address_id": "1"}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    data_dir = tmp_path_factory.mktemp("fuzz")
+    port = free_port()
+    process = start(["--data-dir", str(data_dir), "--port", str(port), "--insecure-http"])
+    try:
+        wait_for_port(port, process)
+        creds = json.loads((data_dir / "demo-credentials.json").read_text())
+        # Fuzzing sends far more than 40 writes a minute; limits would hide the answers.
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dpi_server.cli",
+                "client",
+                "limits",
+                creds["client_id"],
+                "--disable",
+                "--data-dir",
+                str(data_dir),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        token = httpx.post(
+            creds["token_url"],
+            auth=(creds["client_id"], creds["client_secret"]),
+            data={"grant_type": "client_credentials"},
+        ).json()["access_token"]
+        yield {"base": f"http://127.0.0.1:{port}", "token": token}
+    finally:
+        output = stop(process)
+    # Anything the server logged as unhandled fails the run, with its traceback.
+    assert "Traceback" not in output, output[-6000:]
+
+
+def operations(base: str) -> list[Any]:
+    schema = schemathesis.openapi.from_url(base + "/openapi.json")
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def test_no_request_breaks_the_server(served: dict[str, Any]) -> None:
+    """Any generated request: no 5xx; a 4xx from the API carries the error envelope."""
+    ops = operations(served["base"])
+    headers = {"Authorization": f"Bearer {served['token']}"}
+    seen: set[str] = set()
+
+    @settings(
+        max_examples=EXAMPLES * len(ops),
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    @given(st.data())
+    def exercise(data: st.DataObject) -> None:
+        operation = data.draw(st.sampled_from(ops))
+        case = data.draw(operation.as_strategy())
+        seen.add(f"{case.method} {case.path}")
+        if data.draw(st.booleans()):
+            # Half the cases aim at a real demo address, so bodies and queries get read.
+            for name, value in REAL_PATH.items():
+                if name in (case.path_parameters or {}):
+                    case.path_parameters[name] = value
+
+        response = case.call(base_url=served["base"], headers=headers, timeout=60)
+
+        assert response.status_code < 500, (case.method, case.formatted_path, response.text)
+        if response.status_code >= 400 and case.path.startswith("/api/"):
+            body = response.json()
+            assert set(body) == {"errors", "message"}, body
+            assert isinstance(body["message"], str)
+
+    exercise()
+
+    assert len(seen) >= len(ops) * 3 // 4, f"only {len(seen)} of {len(ops)} operations drawn"
