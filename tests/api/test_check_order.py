@@ -67,3 +67,44 @@ class TestOpinionPhones:
         assert first.status_code == 200
         assert second.status_code == 409
         assert second.json()["message"] == "Opinion already exists"
+
+
+class TestHugeNumbers:
+    async def test_page_beyond_any_offset_is_400(self, api: Api, estate: TestEstate) -> None:
+        """A page number past 10^9 is refused rather than overflowing SQL offsets."""
+        path = estate.address_path(0)
+
+        response = await api.http.get(
+            f"{path}/bookings?start=2026-01-05T00:00:00Z&end=2026-01-06T00:00:00Z"
+            "&page=99999999999999999999",
+            headers=estate.headers,
+        )
+
+        assert response.status_code == 400
+        assert response.json() == {
+            "errors": {"page": ["This value should be 1000000000 or less."]},
+            "message": "Invalid arguments",
+        }
+
+    async def test_huge_insurance_ids_in_replace_slots(self, api: Api, estate: TestEstate) -> None:
+        """Provider ids of any size are read and refused with the spec's message."""
+        cal = Cal(api, estate)
+        big = 10**30
+
+        response = await cal.put(
+            [
+                period(
+                    at(TUE, "10:00"),
+                    at(TUE, "12:00"),
+                    (cal.sid(), 30),
+                    insurance_accepted="with-insurance-only",
+                    insurance_providers=[big],
+                )
+            ]
+        )
+
+        assert response.status_code == 400
+        assert response.json()["message"] == (
+            f"Insurance provider(s) with id ({big}) not found for address id "
+            f"({estate.address_ids[0]})'"
+        )

@@ -207,6 +207,18 @@ class TestValidateReplacement:
             "slots[0].address_services[1].duration": ["This value should be positive."]
         }
 
+    def test_service_duration_longer_than_a_day(self) -> None:
+        """A period lies in one day, so a service over 1440 minutes can never fit."""
+        period = incoming("2026-05-16T10:00+02:00", "2026-05-16T12:00+02:00", (111, 1441))
+
+        errors = field_errors(period)
+
+        assert errors == {
+            "slots[0].address_services[0].duration": [
+                "This value should be less than or equal to 1440."
+            ]
+        }
+
     def test_insurance_required_but_missing(self) -> None:
         """with-insurance-only needs providers (behaviour.md §8.2)."""
         for providers in (None, ()):
