@@ -8,8 +8,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-import orjson
-
+from dpi_server.api.routes.calendar import canonical_payload
 from dpi_server.api.schemas import ReplaceSlotsRequest
 from dpi_server.testing.estate import TestEstate
 from tests.api.calendar_support import (
@@ -660,8 +659,9 @@ class TestReplaceSlotsDuplicates:
         cal = Cal(api, estate)
         await published_tuesday(cal)
         body = {"slots": [period(at(TUE, "13:00"), at(TUE, "14:00"), (cal.sid(), 30))]}
-        canonical = ReplaceSlotsRequest.model_validate(body).model_dump(mode="json")
-        digest = hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        digest = hashlib.sha256(
+            canonical_payload(ReplaceSlotsRequest.model_validate(body))
+        ).hexdigest()
         async with api.container.services.uow(write=True) as uow:
             await uow.calendar.start_replace_request(estate.address_ids[0], digest, api.clock.now())
             await uow.commit()

@@ -99,6 +99,12 @@ def _incoming(body: ReplaceSlotsRequest) -> list[IncomingPeriod]:
     return periods
 
 
+def canonical_payload(body: ReplaceSlotsRequest) -> bytes:
+    """What "identical payload" compares (§8.2): the parsed body, keys sorted. The stdlib
+    encoder, not orjson, as it takes integers of any size (ids are not bounded)."""
+    return json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+
+
 @router.put(A + "/slots", operation_id="replaceSlots", status_code=201)
 async def replace_slots(
     facility_id: str,
@@ -109,8 +115,7 @@ async def replace_slots(
     services: ServicesDep,
 ) -> Response:
     """Replace the availability of every day the payload touches: 201 with no body."""
-    # The stdlib encoder, not orjson: it takes integers of any size (ids are not bounded).
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    canonical = canonical_payload(body)
     await services.calendar.replace_slots(
         principal, (facility_id, doctor_id, address_id), lambda: _incoming(body), canonical
     )
