@@ -59,3 +59,69 @@ def test_migrating_twice_is_a_no_op(tmp_path: Path) -> None:
 
     assert diffs == []
     assert "bookings" in tables
+
+
+def test_database_refuses_a_second_active_copy(sqlite_url: str) -> None:
+    """Beyond the app's lock, the schema itself keeps one active copy of a dictionary
+    service per address; deleted copies do not count."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, update
+    from sqlalchemy.exc import IntegrityError
+
+    from dpi_server.adapters.db import tables as t
+
+    async def run() -> tuple[bool, bool]:
+        engine = create_engine(sqlite_url)
+        now = datetime.now(UTC)
+        row = {"name": "X", "created_at": now}
+        try:
+            async with engine.begin() as conn:
+                facility = (
+                    await conn.execute(insert(t.facilities).values(locale="pl", name="F"))
+                ).inserted_primary_key[0]
+                doctor = (
+                    await conn.execute(insert(t.doctors).values(locale="pl", name="D", surname="S"))
+                ).inserted_primary_key[0]
+                address = (
+                    await conn.execute(
+                        insert(t.addresses).values(facility_id=facility, doctor_id=doctor)
+                    )
+                ).inserted_primary_key[0]
+                service = (
+                    await conn.execute(insert(t.services).values(locale="pl", name="S"))
+                ).inserted_primary_key[0]
+                first = (
+                    await conn.execute(
+                        insert(t.address_services).values(
+                            address_id=address, service_id=service, **row
+                        )
+                    )
+                ).inserted_primary_key[0]
+            refused = False
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(
+                        insert(t.address_services).values(
+                            address_id=address, service_id=service, **row
+                        )
+                    )
+            except IntegrityError:
+                refused = True
+            async with engine.begin() as conn:
+                await conn.execute(
+                    update(t.address_services)
+                    .where(t.address_services.c.id == first)
+                    .values(deleted_at=now)
+                )
+                await conn.execute(
+                    insert(t.address_services).values(address_id=address, service_id=service, **row)
+                )
+            return refused, True
+        finally:
+            await engine.dispose()
+
+    refused, readded = asyncio.run(run())
+
+    assert refused
+    assert readded

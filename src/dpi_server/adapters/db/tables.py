@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 # Deterministic constraint names so migrations are stable across dialects.
@@ -229,6 +230,15 @@ address_services = Table(
     # Soft delete: a deleted id is never reused and never comes back.
     Column("deleted_at", UTCDateTime, nullable=True),
     Index("ix_address_services_address_id", "address_id"),
+    # One active copy of a dictionary service per address, whatever races in the app.
+    Index(
+        "uq_address_services_active_service",
+        "address_id",
+        "service_id",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
 )
 
 insurance_providers = Table(
