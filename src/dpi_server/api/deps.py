@@ -20,7 +20,13 @@ def get_principal(request: Request) -> Principal:
     return principal
 
 
+def address_ids(facility_id: str, doctor_id: str, address_id: str) -> tuple[str, str, str]:
+    """The `/facilities/{f}/doctors/{d}/addresses/{a}` ids, checked later by the use case."""
+    return facility_id, doctor_id, address_id
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+AddressPathDep = Annotated[tuple[str, str, str], Depends(address_ids)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 WITH_DESCRIPTION = (
     "Extensions: comma-separated (`with=a,b`), repeated (`with=a&with=b`) or `with[]=a`."

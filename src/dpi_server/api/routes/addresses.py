@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire
-from dpi_server.api.deps import WITH_DESCRIPTION, PrincipalDep, ServicesDep
+from dpi_server.api.deps import WITH_DESCRIPTION, AddressPathDep, PrincipalDep, ServicesDep
 from dpi_server.api.extensions import request_with
 from dpi_server.api.media import empty, items, ok
 from dpi_server.api.schemas import UpdateAddressRequest
@@ -34,24 +34,20 @@ async def get_addresses(
 
 @router.get(A, operation_id="getAddress")
 async def get_address(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     request: Request,
     principal: PrincipalDep,
     services: ServicesDep,
     with_: str | None = With,
 ) -> Response:
     """One address of a doctor."""
-    found = await services.directory.get_address(principal, facility_id, doctor_id, address_id)
+    found = await services.directory.get_address(principal, *ids)
     return ok(wire.address(found, request_with(request)))
 
 
 @router.patch(A, operation_id="updateAddress")
 async def update_address(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     body: UpdateAddressRequest,
     request: Request,
     principal: PrincipalDep,
@@ -59,21 +55,17 @@ async def update_address(
 ) -> Response:
     """Change the address's `insurance_support`."""
     updated = await services.directory.update_address(
-        principal, facility_id, doctor_id, address_id, insurance_support=body.insurance_support
+        principal, *ids, insurance_support=body.insurance_support
     )
     return ok(wire.address(updated, request_with(request) | {"address.insurance_support"}))
 
 
 @router.delete(A + "/integration", operation_id="removeAddressIntegration", status_code=202)
 async def remove_address_integration(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Detach the address from this integration (DocplannerPMS clients only)."""
-    await services.directory.remove_address_integration(
-        principal, facility_id, doctor_id, address_id
-    )
+    await services.directory.remove_address_integration(principal, *ids)
     return empty(202)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire_calendar
-from dpi_server.api.deps import WITH_DESCRIPTION, PrincipalDep, ServicesDep
+from dpi_server.api.deps import WITH_DESCRIPTION, AddressPathDep, PrincipalDep, ServicesDep
 from dpi_server.api.extensions import request_with
 from dpi_server.api.media import empty, ok
 from dpi_server.api.schemas import (
@@ -46,9 +46,7 @@ def _page_links(request: Request, page: BookingPage, pages: int) -> dict[str, di
 
 @router.get(A + "/bookings", operation_id="getBookings")
 async def get_bookings(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     request: Request,
     principal: PrincipalDep,
     services: ServicesDep,
@@ -59,9 +57,7 @@ async def get_bookings(
     with_: str | None = With,
 ) -> Response:
     """Bookings starting between start and end; paginated only when `page` is given."""
-    found = await services.bookings.list(
-        principal, (facility_id, doctor_id, address_id), start, end, page, limit
-    )
+    found = await services.bookings.list(principal, ids, start, end, page, limit)
     extensions = request_with(request)
     zone = principal.locale.zone
     body: dict[str, object] = {
@@ -81,9 +77,7 @@ async def get_bookings(
 
 @router.get(A + "/bookings/{booking_id}", operation_id="getBooking")
 async def get_booking(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     booking_id: str,
     request: Request,
     principal: PrincipalDep,
@@ -91,7 +85,7 @@ async def get_booking(
     with_: str | None = With,
 ) -> Response:
     """One booking, always with its patient and address service."""
-    view = await services.bookings.get(principal, (facility_id, doctor_id, address_id), booking_id)
+    view = await services.bookings.get(principal, ids, booking_id)
     return ok(
         wire_calendar.booking(
             view, principal.locale.zone, request_with(request), always_patient_and_service=True
@@ -101,9 +95,7 @@ async def get_booking(
 
 @router.delete(A + "/bookings/{booking_id}", operation_id="cancelBooking", status_code=204)
 async def cancel_booking(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     booking_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
@@ -112,7 +104,7 @@ async def cancel_booking(
     """Cancel a booking (optional JSON body with `reason`): 204."""
     await services.bookings.cancel(
         principal,
-        (facility_id, doctor_id, address_id),
+        ids,
         booking_id,
         None if body is None else body.reason,
     )
@@ -121,9 +113,7 @@ async def cancel_booking(
 
 @router.post(A + "/bookings/{booking_id}/move", operation_id="moveBooking", status_code=201)
 async def move_booking(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     booking_id: str,
     body: MoveBookingRequest,
     request: Request,
@@ -134,7 +124,7 @@ async def move_booking(
     """Move a booking: 201, `Location` of the new booking and its body."""
     view = await services.bookings.move(
         principal,
-        (facility_id, doctor_id, address_id),
+        ids,
         booking_id,
         address_service_id=body.address_service_id,
         start=body.start,
@@ -158,18 +148,14 @@ async def move_booking(
 
 @router.put(A + "/bookings/{booking_id}/confirm", operation_id="confirmBooking", status_code=204)
 async def confirm_booking(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     booking_id: str,
     body: ConfirmBookingRequest,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Confirm a visit on behalf of the patient (`user`) or the clinic (`admin`): 204."""
-    await services.bookings.confirm(
-        principal, (facility_id, doctor_id, address_id), booking_id, body.confirmed_by
-    )
+    await services.bookings.confirm(principal, ids, booking_id, body.confirmed_by)
     return empty(204)
 
 
@@ -179,17 +165,13 @@ async def confirm_booking(
     status_code=204,
 )
 async def mark_presence(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     booking_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """The patient came: 204."""
-    await services.bookings.mark_presence(
-        principal, (facility_id, doctor_id, address_id), booking_id, present=True
-    )
+    await services.bookings.mark_presence(principal, ids, booking_id, present=True)
     return empty(204)
 
 
@@ -199,17 +181,13 @@ async def mark_presence(
     status_code=204,
 )
 async def mark_absence(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     booking_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """The patient did not come: 204."""
-    await services.bookings.mark_presence(
-        principal, (facility_id, doctor_id, address_id), booking_id, present=False
-    )
+    await services.bookings.mark_presence(principal, ids, booking_id, present=False)
     return empty(204)
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire_calendar
-from dpi_server.api.deps import PrincipalDep, ServicesDep
+from dpi_server.api.deps import AddressPathDep, PrincipalDep, ServicesDep
 from dpi_server.api.media import empty, items, ok
 from dpi_server.api.schemas import AddCalendarBreakRequest, MoveCalendarBreakRequest
 
@@ -16,27 +16,21 @@ A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
 
 @router.get(A + "/breaks", operation_id="getCalendarBreaks")
 async def get_breaks(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     principal: PrincipalDep,
     services: ServicesDep,
     since: str | None = Query(default=None, description="Required; ISO 8601 with offset"),
     till: str | None = Query(default=None, description="Required; ISO 8601 with offset"),
 ) -> Response:
     """Breaks that intersect the window."""
-    found = await services.calendar.list_breaks(
-        principal, (facility_id, doctor_id, address_id), since, till
-    )
+    found = await services.calendar.list_breaks(principal, ids, since, till)
     zone = principal.locale.zone
     return ok(items([wire_calendar.calendar_break(b, zone) for b in found]))
 
 
 @router.post(A + "/breaks", operation_id="addCalendarBreak", status_code=201)
 async def add_break(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     body: AddCalendarBreakRequest,
     request: Request,
     principal: PrincipalDep,
@@ -45,7 +39,7 @@ async def add_break(
     """Add a break: 201, `Location` and the break."""
     created = await services.calendar.add_break(
         principal,
-        (facility_id, doctor_id, address_id),
+        ids,
         body.since,
         body.till,
         body.description,
@@ -61,46 +55,36 @@ async def add_break(
 
 @router.get(A + "/breaks/{break_id}", operation_id="getCalendarBreak")
 async def get_break(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     break_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """One break, or 404 `Invalid break ID`."""
-    found = await services.calendar.get_break(
-        principal, (facility_id, doctor_id, address_id), break_id
-    )
+    found = await services.calendar.get_break(principal, ids, break_id)
     return ok(wire_calendar.calendar_break(found, principal.locale.zone))
 
 
 @router.patch(A + "/breaks/{break_id}", operation_id="moveCalendarBreak", status_code=204)
 async def move_break(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     break_id: str,
     body: MoveCalendarBreakRequest,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Move a break (and the breaks linked to it): 204."""
-    await services.calendar.move_break(
-        principal, (facility_id, doctor_id, address_id), break_id, body.since, body.till
-    )
+    await services.calendar.move_break(principal, ids, break_id, body.since, body.till)
     return empty(204)
 
 
 @router.delete(A + "/breaks/{break_id}", operation_id="deleteCalendarBreak", status_code=204)
 async def delete_break(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     break_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Delete a break (and the breaks linked to it): 204."""
-    await services.calendar.delete_break(principal, (facility_id, doctor_id, address_id), break_id)
+    await services.calendar.delete_break(principal, ids, break_id)
     return empty(204)

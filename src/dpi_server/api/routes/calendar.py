@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire_calendar
-from dpi_server.api.deps import WITH_DESCRIPTION, PrincipalDep, ServicesDep
+from dpi_server.api.deps import WITH_DESCRIPTION, AddressPathDep, PrincipalDep, ServicesDep
 from dpi_server.api.extensions import request_with
 from dpi_server.api.media import empty, items, ok
 from dpi_server.api.schemas import BookSlotRequest, ReplaceSlotsRequest
@@ -27,40 +27,34 @@ A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
 
 @router.get(A + "/calendar", operation_id="getCalendar")
 async def get_calendar(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """The calendar's status, or 404 `Calendar does not exist`."""
-    found = await services.calendar.get(principal, (facility_id, doctor_id, address_id))
+    found = await services.calendar.get(principal, ids)
     return ok(wire_calendar.calendar(found))
 
 
 @router.post(A + "/calendar/enable", operation_id="enableCalendar", status_code=200)
 async def enable_calendar(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Enable the calendar: 200 with no body."""
-    await services.calendar.enable(principal, (facility_id, doctor_id, address_id))
+    await services.calendar.enable(principal, ids)
     return empty(200)
 
 
 @router.post(A + "/calendar/disable", operation_id="disableCalendar", status_code=200)
 async def disable_calendar(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Disable the calendar: 200 with no body; its availability is kept."""
-    await services.calendar.disable(principal, (facility_id, doctor_id, address_id))
+    await services.calendar.disable(principal, ids)
     return empty(200)
 
 
@@ -107,26 +101,20 @@ def canonical_payload(body: ReplaceSlotsRequest) -> bytes:
 
 @router.put(A + "/slots", operation_id="replaceSlots", status_code=201)
 async def replace_slots(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     body: ReplaceSlotsRequest,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Replace the availability of every day the payload touches: 201 with no body."""
     canonical = canonical_payload(body)
-    await services.calendar.replace_slots(
-        principal, (facility_id, doctor_id, address_id), lambda: _incoming(body), canonical
-    )
+    await services.calendar.replace_slots(principal, ids, lambda: _incoming(body), canonical)
     return empty(201)
 
 
 @router.get(A + "/slots", operation_id="getSlots")
 async def get_slots(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     request: Request,
     principal: PrincipalDep,
     services: ServicesDep,
@@ -135,9 +123,7 @@ async def get_slots(
     with_: str | None = With,
 ) -> Response:
     """Free slots between start and end."""
-    found = await services.calendar.get_slots(
-        principal, (facility_id, doctor_id, address_id), start, end
-    )
+    found = await services.calendar.get_slots(principal, ids, start, end)
     with_services = "slot.services" in request_with(request)
     zone = principal.locale.zone
     return ok(items([wire_calendar.slot(s, zone, with_services) for s in found]))
@@ -145,15 +131,13 @@ async def get_slots(
 
 @router.delete(A + "/slots/{date}", operation_id="deleteSlots", status_code=204)
 async def delete_slots(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     date: str,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Remove the availability of one day (`YYYY-MM-DD` or a date-time); bookings stay."""
-    await services.calendar.delete_slots(principal, (facility_id, doctor_id, address_id), date)
+    await services.calendar.delete_slots(principal, ids, date)
     return empty(204)
 
 
@@ -185,9 +169,7 @@ def _book_request(body: BookSlotRequest, principal: Principal) -> BookRequest:
 
 @router.post(A + "/slots/{start}/book", operation_id="bookSlot")
 async def book_slot(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     start: str,
     body: BookSlotRequest,
     request: Request,
@@ -195,7 +177,5 @@ async def book_slot(
     services: ServicesDep,
 ) -> Response:
     """Book the free slot starting at `start`: 200 with the booking."""
-    view = await services.bookings.book(
-        principal, (facility_id, doctor_id, address_id), start, _book_request(body, principal)
-    )
+    view = await services.bookings.book(principal, ids, start, _book_request(body, principal))
     return ok(wire_calendar.booked_slot(view, principal.locale.zone, request_with(request)))

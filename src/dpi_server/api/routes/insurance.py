@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from dpi_server.api import wire
-from dpi_server.api.deps import PrincipalDep, ServicesDep
+from dpi_server.api.deps import AddressPathDep, PrincipalDep, ServicesDep
 from dpi_server.api.media import empty, items, ok
 from dpi_server.api.schemas import AddressInsuranceProviderRequest
 
@@ -32,16 +32,12 @@ async def get_insurance_plans(
 
 @router.get(A + "/insurance-providers", operation_id="getAddressInsuranceProviders")
 async def get_address_insurance_providers(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Providers accepted at the address, each with its plans."""
-    found = await services.insurance.address_providers(
-        principal, facility_id, doctor_id, address_id
-    )
+    found = await services.insurance.address_providers(principal, *ids)
     return ok(items([wire.address_insurance_provider(p) for p in found]))
 
 
@@ -57,16 +53,14 @@ def _plan_ids(body: AddressInsuranceProviderRequest) -> list[str] | None:
     A + "/insurance-providers", operation_id="addAddressInsuranceProvider", status_code=204
 )
 async def add_address_insurance_provider(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     body: AddressInsuranceProviderRequest,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Accept a dictionary provider (and optionally some of its plans) at the address."""
     await services.insurance.add_to_address(
-        principal, facility_id, doctor_id, address_id, body.insurance_provider_id, _plan_ids(body)
+        principal, *ids, body.insurance_provider_id, _plan_ids(body)
     )
     return empty(204)
 
@@ -77,16 +71,14 @@ async def add_address_insurance_provider(
     status_code=204,
 )
 async def put_address_insurance_provider(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     body: AddressInsuranceProviderRequest,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Accept a provider if needed and set its plan list to exactly the plans given."""
     await services.insurance.put_on_address(
-        principal, facility_id, doctor_id, address_id, body.insurance_provider_id, _plan_ids(body)
+        principal, *ids, body.insurance_provider_id, _plan_ids(body)
     )
     return empty(204)
 
@@ -97,15 +89,11 @@ async def put_address_insurance_provider(
     status_code=204,
 )
 async def delete_address_insurance_provider(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     insurance_provider_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Stop accepting a provider at the address."""
-    await services.insurance.remove_from_address(
-        principal, facility_id, doctor_id, address_id, insurance_provider_id
-    )
+    await services.insurance.remove_from_address(principal, *ids, insurance_provider_id)
     return empty(204)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire
-from dpi_server.api.deps import WITH_DESCRIPTION, PrincipalDep, ServicesDep
+from dpi_server.api.deps import WITH_DESCRIPTION, AddressPathDep, PrincipalDep, ServicesDep
 from dpi_server.api.extensions import request_with
 from dpi_server.api.media import empty, items, ok
 from dpi_server.api.schemas import AddAddressServiceRequest, UpdateAddressServiceRequest
@@ -36,9 +36,7 @@ async def get_services(
 
 @router.get(A + "/services", operation_id="getAddressServices")
 async def get_address_services(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     request: Request,
     principal: PrincipalDep,
     services: ServicesDep,
@@ -48,21 +46,15 @@ async def get_address_services(
     """Services configured on the address."""
     extensions = request_with(request)
     if start:
-        found = await services.address_services.at_slot(
-            principal, facility_id, doctor_id, address_id, start
-        )
+        found = await services.address_services.at_slot(principal, *ids, start)
         return ok(items([wire.address_service(s, extensions, duration=d) for s, d in found]))
-    listed = await services.address_services.for_address(
-        principal, facility_id, doctor_id, address_id
-    )
+    listed = await services.address_services.for_address(principal, *ids)
     return ok(items([wire.address_service(s, extensions) for s in listed]))
 
 
 @router.post(A + "/services", operation_id="addAddressService", status_code=201)
 async def add_address_service(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     body: AddAddressServiceRequest,
     request: Request,
     principal: PrincipalDep,
@@ -72,9 +64,7 @@ async def add_address_service(
     ages = body.allowed_patients
     created = await services.address_services.add(
         principal,
-        facility_id,
-        doctor_id,
-        address_id,
+        *ids,
         service_id=body.service_id,
         is_price_from=body.is_price_from,
         price=body.price,
@@ -94,9 +84,7 @@ async def add_address_service(
 
 @router.get(A + "/services/{address_service_id}", operation_id="getAddressService")
 async def get_address_service(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     address_service_id: str,
     request: Request,
     principal: PrincipalDep,
@@ -104,17 +92,13 @@ async def get_address_service(
     with_: str | None = With,
 ) -> Response:
     """One service of the address."""
-    found = await services.address_services.get(
-        principal, facility_id, doctor_id, address_id, address_service_id
-    )
+    found = await services.address_services.get(principal, *ids, address_service_id)
     return ok(wire.address_service(found, request_with(request)))
 
 
 @router.patch(A + "/services/{address_service_id}", operation_id="updateAddressService")
 async def update_address_service(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     address_service_id: str,
     body: UpdateAddressServiceRequest,
     request: Request,
@@ -137,9 +121,7 @@ async def update_address_service(
         ),
         custom_name=body.custom_name if "custom_name" in given else UNSET,
     )
-    updated = await services.address_services.update(
-        principal, facility_id, doctor_id, address_id, address_service_id, changes
-    )
+    updated = await services.address_services.update(principal, *ids, address_service_id, changes)
     return ok(wire.address_service(updated, request_with(request)))
 
 
@@ -147,15 +129,11 @@ async def update_address_service(
     A + "/services/{address_service_id}", operation_id="deleteAddressService", status_code=204
 )
 async def delete_address_service(
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ids: AddressPathDep,
     address_service_id: str,
     principal: PrincipalDep,
     services: ServicesDep,
 ) -> Response:
     """Remove the service from the address; its id never comes back."""
-    await services.address_services.delete(
-        principal, facility_id, doctor_id, address_id, address_service_id
-    )
+    await services.address_services.delete(principal, *ids, address_service_id)
     return empty(204)
