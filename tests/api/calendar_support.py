@@ -16,11 +16,10 @@ from sqlalchemy import select
 
 from dpi_server.adapters.db import tables
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import success
 from tests.conftest import Api
 
 WARSAW = ZoneInfo("Europe/Warsaw")
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 
 MON = "2026-01-05"  # today: now is 09:00 local
 TUE = "2026-01-06"
@@ -92,24 +91,10 @@ def invalid(errors: dict[str, list[str]]) -> dict[str, Any]:
     return error("Invalid arguments", errors)
 
 
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success with a body, after checking status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
-
-
 def no_content(response: httpx.Response, status: int) -> None:
     """A success that carries no body at all (201 replaceSlots, 200 enable, 204...)."""
     assert response.status_code == status, response.text
     assert response.content == b""
-
-
-def failure(response: httpx.Response, status: int) -> Any:
-    """The JSON body of an error, after checking status and the error media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == ERROR_TYPE
-    return response.json()
 
 
 def period(

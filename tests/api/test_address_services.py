@@ -6,14 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
-
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import failure, forbidden, success
 from tests.conftest import Api
 
 API = "/api/v3/integration"
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 ALL_WITH = (
     "with=address_service.allowed_patients,address_service.custom_name,"
     "address_service.public_insurance_flow"
@@ -38,24 +35,6 @@ BLANK_NAME: dict[str, Any] = {
     "errors": {"custom_name": ["This value should not be blank."]},
     "message": "Invalid arguments",
 }
-
-
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
-
-
-def failure(response: httpx.Response, status: int) -> Any:
-    """The JSON body of an error, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == ERROR_TYPE
-    return response.json()
-
-
-def forbidden(message: str) -> dict[str, Any]:
-    return {"errors": [], "message": message}
 
 
 def services_url(estate: TestEstate, address: int = 0) -> str:

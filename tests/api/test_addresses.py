@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import failure, forbidden, success
 from tests.conftest import Api
 
 API = "/api/v3/integration"
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 NOT_FOUND = {"errors": [], "message": "Object not found"}
 READ_ONLY = {"errors": [], "message": "You are not authorized to make changes on this calendar"}
 NO_FEATURE = {"errors": [], "message": "You are not authorized to use this feature"}
@@ -29,24 +26,6 @@ BAD_SUPPORT = {
     "message": "Invalid arguments",
 }
 FEATURE = frozenset({"remove_address_integration"})
-
-
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
-
-
-def failure(response: httpx.Response, status: int) -> Any:
-    """The JSON body of an error, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == ERROR_TYPE
-    return response.json()
-
-
-def forbidden(message: str) -> dict[str, Any]:
-    return {"errors": [], "message": message}
 
 
 def addresses_url(estate: TestEstate, facility: int = 0, doctor: int = 0) -> str:

@@ -10,11 +10,10 @@ from typing import Any
 import httpx
 
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 API = "/api/v3/integration"
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 INVALID_JSON = {
     "errors": {"body": ["The request body is not valid JSON."]},
     "message": "Invalid arguments",
@@ -42,20 +41,6 @@ GARBAGE = [
     b"[" * 100_000 + b"]" * 100_000,
 ]
 NOT_OBJECTS = [b"[]", b'[{"service_id": "1"}]', b"null", b'"text"', b"5", b"true", b""]
-
-
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
-
-
-def failure(response: httpx.Response, status: int) -> Any:
-    """The JSON body of an error, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == ERROR_TYPE
-    return response.json()
 
 
 def invalid_keys(response: httpx.Response) -> list[str]:

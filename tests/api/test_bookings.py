@@ -24,13 +24,12 @@ from tests.api.calendar_support import (
     booking_row,
     error,
     events,
-    failure,
     invalid,
     no_content,
     patient,
     period,
-    success,
 )
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 NOT_COMMERCIAL = "Cannot activate calendar on address {}, profile/address is not commercial"

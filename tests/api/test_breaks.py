@@ -13,13 +13,12 @@ from tests.api.calendar_support import (
     at,
     error,
     events,
-    failure,
     invalid,
     no_content,
     period,
     q,
-    success,
 )
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 NOT_COMMERCIAL = "Cannot activate calendar on address {}, profile/address is not commercial"

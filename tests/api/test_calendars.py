@@ -6,18 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from dpi_server.testing.estate import TestEstate
-from tests.api.calendar_support import (
-    TUE,
-    Cal,
-    at,
-    book_body,
-    error,
-    failure,
-    no_content,
-    period,
-    q,
-    success,
-)
+from tests.api.calendar_support import TUE, Cal, at, book_body, error, no_content, period, q
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 NOT_COMMERCIAL = "Cannot activate calendar on address {}, profile/address is not commercial"

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import failure, forbidden, success
 from tests.conftest import Api
 
 API = "/api/v3/integration"
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 NOT_FOUND = {"errors": [], "message": "Object not found"}
 LIST_EXTENSIONS = (
     "with=doctor.profile_url,doctor.specializations,doctor.license_numbers",
@@ -22,24 +19,6 @@ ADDRESS_EXTENSIONS = (
     "with=doctor.addresses,address.booking_extra_fields,address.online_only,"
     "address.visit_payment,address.commercial_type,address.insurance_support"
 )
-
-
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
-
-
-def failure(response: httpx.Response, status: int) -> Any:
-    """The JSON body of an error, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == ERROR_TYPE
-    return response.json()
-
-
-def forbidden(message: str) -> dict[str, Any]:
-    return {"errors": [], "message": message}
 
 
 def doctors_url(estate: TestEstate, facility: int = 0) -> str:

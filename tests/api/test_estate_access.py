@@ -14,11 +14,10 @@ from typing import Any
 import httpx
 
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import ERROR_TYPE, success
 from tests.conftest import Api
 
 API = "/api/v3/integration"
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 NOT_FOUND = "Object not found"
 FACILITY = "You are not authorized to see this facility"
 DOCTOR = "You are not authorized to see this doctor"
@@ -32,13 +31,6 @@ ALL_WITH = (
     "with=address_service.allowed_patients,address_service.custom_name,"
     "address_service.public_insurance_flow"
 )
-
-
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
 
 
 def error_of(response: httpx.Response) -> tuple[int, str]:

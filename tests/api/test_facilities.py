@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 API = "/api/v3/integration"
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 NOT_FOUND = {"errors": [], "message": "Object not found"}
 FACILITY_FORBIDDEN = {"errors": [], "message": "You are not authorized to see this facility"}
 WITH_DOCTORS_SPELLINGS = (
@@ -27,20 +24,6 @@ WITHOUT_DOCTORS = ("with=bogus", "with=", "with=facility", "with=FACILITY.DOCTOR
 # Ids that name nothing: unknown, zero, negative, decimal, exponent, blank, a superscript digit
 # (str.isdigit() is true for it), and one too large for a 64-bit column.
 MALFORMED_IDS = ("999999999", "abc", "0", "-1", "1.0", "1e3", "%20", "%C2%B2", "9" * 20)
-
-
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
-
-
-def failure(response: httpx.Response, status: int) -> Any:
-    """The JSON body of an error, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == ERROR_TYPE
-    return response.json()
 
 
 def doctor_json(estate: TestEstate, index: int) -> dict[str, str]:

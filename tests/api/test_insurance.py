@@ -9,11 +9,10 @@ from typing import Any
 import httpx
 
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 API = "/api/v3/integration"
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 NOT_FOUND = {"errors": [], "message": "Object not found"}
 NOT_IN_DICTIONARY = {
     "errors": [],
@@ -29,20 +28,6 @@ NOT_ASSIGNED = {
 }
 READ_ONLY = {"errors": [], "message": "You are not authorized to make changes on this calendar"}
 FOREIGN_PLAN = "Insurance plan with given ID does not belong to this insurance provider."
-
-
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
-
-
-def failure(response: httpx.Response, status: int) -> Any:
-    """The JSON body of an error, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == ERROR_TYPE
-    return response.json()
 
 
 def no_content(response: httpx.Response) -> None:

@@ -16,12 +16,11 @@ from tests.api.calendar_support import (
     book_body,
     error,
     events,
-    failure,
     no_content,
     patient,
     period,
-    success,
 )
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 PHONE = "+48500100200"

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from dpi_server.testing.estate import TestEstate
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 API = "/api/v3/integration"
 URL = f"{API}/services"
-SUCCESS_TYPE = "application/vnd.docplanner+json; charset=UTF-8"
-ERROR_TYPE = "application/vnd.error+docplanner+json"
 ALL = ["Consultation", "ECG", "Follow-up"]
 DIAGNOSTICS_SPELLINGS = (
     "with=services.only_diagnostics",
@@ -24,20 +21,6 @@ DIAGNOSTICS_SPELLINGS = (
     "with=unknown&with=services.only_diagnostics",
     "with[]=services.only_diagnostics",
 )
-
-
-def success(response: httpx.Response, status: int = 200) -> Any:
-    """The JSON body of a success, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == SUCCESS_TYPE
-    return response.json()
-
-
-def failure(response: httpx.Response, status: int) -> Any:
-    """The JSON body of an error, after checking its status and media type."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == ERROR_TYPE
-    return response.json()
 
 
 def own(estate: TestEstate) -> dict[str, dict[str, str]]:

@@ -20,13 +20,12 @@ from tests.api.calendar_support import (
     Cal,
     at,
     error,
-    failure,
     invalid,
     no_content,
     period,
     q,
-    success,
 )
+from tests.api.support import failure, success
 from tests.conftest import Api
 
 MIN_LENGTH = "The end date must be at least 1 minute after the start date"
