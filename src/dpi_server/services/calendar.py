@@ -184,8 +184,14 @@ class CalendarService:
         path: Path,
         start: str | None,
         end: str | None,
+        *,
+        with_services: bool = False,
     ) -> list[SlotView]:
-        """Free slots in [start, end) (§8.3); 404 only if nothing was ever published here."""
+        """Free slots in [start, end) (§8.3); 404 only if nothing was ever published here.
+
+        Each slot's services are looked up only when asked for (`slot.services`): a 90-day
+        answer holds thousands of slots.
+        """
         async with self._uow() as uow:
             resolved = await resolve_path(uow, principal, *path)
             window_start = parse_required_datetime("start", start)
@@ -205,6 +211,8 @@ class CalendarService:
         slots = free_slots(
             availability.periods, availability.busy, window_start, window_end, self._clock.now()
         )
+        if not with_services:
+            return [SlotView(slot.start, []) for slot in slots]
         return [_slot_view(slot, services) for slot in slots]
 
     async def delete_slots(self, principal: Principal, path: Path, day_text: str) -> None:

@@ -123,8 +123,10 @@ async def get_slots(
     with_: str | None = With,
 ) -> Response:
     """Free slots between start and end."""
-    found = await services.calendar.get_slots(principal, ids, start, end)
     with_services = "slot.services" in request_with(request)
+    found = await services.calendar.get_slots(
+        principal, ids, start, end, with_services=with_services
+    )
     zone = principal.locale.zone
     return ok(items([wire_calendar.slot(s, zone, with_services) for s in found]))
 
