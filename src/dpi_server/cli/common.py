@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -49,7 +48,3 @@ def with_container(settings: Settings, action: Callable[[Container], Awaitable[T
             await container.close()
 
     return asyncio.run(run())
-
-
-def data_dir_path(value: Path | None) -> Path | None:
-    return value

@@ -312,7 +312,6 @@ class CalendarService:
                 await self._record(
                     uow,
                     principal,
-                    resolved,
                     address_id,
                     events.BREAK_CREATED,
                     {"break_id": break_id, "since": begin, "till": finish},
@@ -337,7 +336,6 @@ class CalendarService:
                 await self._record(
                     uow,
                     principal,
-                    resolved,
                     member.address_id,
                     events.BREAK_MOVED,
                     {"break_id": member.id, "since": begin, "till": finish},
@@ -354,7 +352,6 @@ class CalendarService:
                 await self._record(
                     uow,
                     principal,
-                    resolved,
                     member.address_id,
                     events.BREAK_REMOVED,
                     {"break_id": member.id, "since": member.since, "till": member.till},
@@ -371,11 +368,11 @@ class CalendarService:
         self,
         uow: UnitOfWork,
         principal: Principal,
-        resolved: ResolvedPath,
         address_id: int,
         name: str,
         payload: dict[str, object],
     ) -> None:
+        """A break event on `address_id`, caused by `principal` (domain/events.py)."""
         address = await uow.directory.get_address(address_id)
         assert address is not None
         await uow.events.add(
