@@ -43,11 +43,6 @@ class AddressServiceChanges:
 UNSET = _UNSET
 
 
-def _require_editable(path: ResolvedPath) -> None:
-    if not path.estate.may_edit(path.require_address().facility_id):
-        raise errors.CalendarEditionNotAuthorized()
-
-
 class AddressServicesService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -131,7 +126,7 @@ class AddressServicesService:
         async with self._uow(write=True) as uow:
             path = await resolve_path(uow, principal, f, d, a)
             address = path.require_address()
-            _require_editable(path)
+            path.require_editable()
             # Serialise adders on this address, so the duplicate check below holds on
             # PostgreSQL too (two concurrent POSTs must not both create the service).
             await uow.calendar.lock_address(address.id)
@@ -193,7 +188,7 @@ class AddressServicesService:
             values["custom_name"] = check_custom_name(changes.custom_name)
         async with self._uow(write=True) as uow:
             path, found = await self._load(uow, principal, (f, d, a), asid)
-            _require_editable(path)
+            path.require_editable()
             await uow.address_services.update(found.id, **values)
             updated = await uow.address_services.get(found.id)
             await uow.commit()
@@ -203,7 +198,7 @@ class AddressServicesService:
     async def delete(self, principal: Principal, f: str, d: str, a: str, asid: str) -> None:
         async with self._uow(write=True) as uow:
             path, found = await self._load(uow, principal, (f, d, a), asid)
-            _require_editable(path)
+            path.require_editable()
             await uow.address_services.soft_delete(found.id, self._clock.now())
             await uow.commit()
 
@@ -267,7 +262,7 @@ class InsuranceService:
         """POST: link a dictionary provider; 400 when it is already linked."""
         async with self._uow(write=True) as uow:
             path = await resolve_path(uow, principal, f, d, a)
-            _require_editable(path)
+            path.require_editable()
             provider = await self._provider(uow, principal, provider_id)
             plans = await self._plan_ids(uow, provider, plan_ids)
             address_id = path.require_address().id
@@ -290,7 +285,7 @@ class InsuranceService:
         """PUT: link if needed and make the provider's plan list exactly `plan_ids`."""
         async with self._uow(write=True) as uow:
             path = await resolve_path(uow, principal, f, d, a)
-            _require_editable(path)
+            path.require_editable()
             provider = await self._provider(uow, principal, provider_id)
             plans = await self._plan_ids(uow, provider, plan_ids)
             address_id = path.require_address().id
@@ -306,7 +301,7 @@ class InsuranceService:
         async with self._uow(write=True) as uow:
             provider = await self._provider(uow, principal, provider_id)
             path = await resolve_path(uow, principal, f, d, a)
-            _require_editable(path)
+            path.require_editable()
             address_id = path.require_address().id
             if not await uow.insurance.is_linked(address_id, provider.id):
                 raise errors.DeleteInsuranceValidationError()

@@ -41,11 +41,6 @@ STALE_IN_FLIGHT = timedelta(minutes=5)
 Path = tuple[str, str, str]
 
 
-def require_editable(path: ResolvedPath) -> None:
-    if not path.estate.may_edit(path.require_address().facility_id):
-        raise errors.CalendarEditionNotAuthorized()
-
-
 @dataclass(frozen=True, slots=True)
 class SlotView:
     start: datetime
@@ -71,7 +66,7 @@ class CalendarService:
         async with self._uow(write=True) as uow:
             resolved = await resolve_path(uow, principal, *path)
             address = resolved.require_address()
-            require_editable(resolved)
+            resolved.require_editable()
             require_commercial(address, resolved.doctor)
             if not address.is_enabled:
                 raise errors.AddressDisabled()
@@ -90,7 +85,7 @@ class CalendarService:
         async with self._uow(write=True) as uow:
             resolved = await resolve_path(uow, principal, *path)
             address = resolved.require_address()
-            require_editable(resolved)
+            resolved.require_editable()
             await uow.calendar.lock_address(address.id)
             calendar = await uow.calendar.get(address.id)
             if calendar is None or not calendar.enabled:
@@ -125,7 +120,7 @@ class CalendarService:
             resolved = await resolve_path(uow, principal, *path)
             periods = read_periods()
             address = resolved.require_address()
-            require_editable(resolved)
+            resolved.require_editable()
             require_commercial(address, resolved.doctor)
             now = self._clock.now()
             previous = await uow.calendar.replace_request(address.id, digest)
@@ -223,7 +218,7 @@ class CalendarService:
             if day is None:
                 raise errors.InvalidDate()
             address = resolved.require_address()
-            require_editable(resolved)
+            resolved.require_editable()
             await uow.calendar.lock_address(address.id)
             await uow.calendar.replace_days(address.id, [day], [])
             await uow.commit()
@@ -277,7 +272,7 @@ class CalendarService:
             resolved = await resolve_path(uow, principal, *path)
             begin, finish = _break_range(since, till)
             address = resolved.require_address()
-            require_editable(resolved)
+            resolved.require_editable()
             require_commercial(address, resolved.doctor)
             validate_new_break(begin, finish)
             await uow.calendar.lock_address(address.id)
@@ -326,7 +321,7 @@ class CalendarService:
         async with self._uow(write=True) as uow:
             resolved, found = await self._load_break(uow, principal, path, break_id)
             begin, finish = _break_range(since, till)
-            require_editable(resolved)
+            resolved.require_editable()
             validate_move(found.since, found.till, begin, finish, principal.locale.zone)
             group = await self._group(uow, found)
             for member in group:
@@ -345,7 +340,7 @@ class CalendarService:
     async def delete_break(self, principal: Principal, path: Path, break_id: str) -> None:
         async with self._uow(write=True) as uow:
             resolved, found = await self._load_break(uow, principal, path, break_id)
-            require_editable(resolved)
+            resolved.require_editable()
             group = await self._group(uow, found)
             await uow.calendar.delete_breaks([b.id for b in group])
             for member in group:

@@ -41,6 +41,12 @@ class ResolvedPath:
         assert self.address is not None
         return self.address
 
+    def require_editable(self) -> None:
+        """Writes to an address need an estate that may change its facility's calendars:
+        403 `You are not authorized to make changes on this calendar` otherwise."""
+        if not self.estate.may_edit(self.require_address().facility_id):
+            raise errors.CalendarEditionNotAuthorized()
+
 
 async def resolve_path(
     uow: UnitOfWork,
@@ -171,8 +177,7 @@ class DirectoryService:
         async with self._uow(write=True) as uow:
             path = await resolve_path(uow, principal, facility_id, doctor_id, address_id)
             address = path.require_address()
-            if not path.estate.may_edit(address.facility_id):
-                raise errors.CalendarEditionNotAuthorized()
+            path.require_editable()
             await uow.directory.update_address(address.id, insurance_support=insurance_support)
             updated = await uow.directory.get_address(address.id)
             await uow.commit()
@@ -188,8 +193,7 @@ class DirectoryService:
             if FEATURE_REMOVE_ADDRESS_INTEGRATION not in principal.features:
                 raise errors.FeatureNotAuthorized()
             address = path.require_address()
-            if not path.estate.may_edit(address.facility_id):
-                raise errors.CalendarEditionNotAuthorized()
+            path.require_editable()
             if address.integration_removed_at is None:
                 await uow.directory.update_address(
                     address.id, integration_removed_at=self._clock.now()
