@@ -108,3 +108,32 @@ class TestHugeNumbers:
             f"Insurance provider(s) with id ({big}) not found for address id "
             f"({estate.address_ids[0]})'"
         )
+
+
+class TestUnknownBookingFirst:
+    @pytest.mark.parametrize(
+        ("method", "suffix", "body"),
+        [
+            ("GET", "", None),
+            ("DELETE", "", None),
+            ("POST", "/move", {"address_service_id": "1", "start": "2026-01-06T10:00:00+01:00"}),
+            ("PUT", "/confirm", {"confirmed_by": "admin"}),
+            ("POST", "/presence/patient", None),
+            ("DELETE", "/presence/patient", None),
+        ],
+    )
+    async def test_unknown_booking_is_404_even_on_a_foreign_path(
+        self, api: Api, estate: TestEstate, method: str, suffix: str, body: object
+    ) -> None:
+        """An id that names no booking is 404 before the path's 403s (decisions.md "Access")."""
+        other = await api.estate()
+
+        response = await api.http.request(
+            method,
+            f"{other.address_path(0)}/bookings/999999999{suffix}",
+            json=body,
+            headers=estate.headers,
+        )
+
+        assert response.status_code == 404
+        assert response.json() == {"errors": [], "message": "Object not found"}

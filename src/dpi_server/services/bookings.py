@@ -138,7 +138,6 @@ class BookingService:
         key = parse_id(booking_id)
         booking = await uow.bookings.get(key) if key is not None else None
         if booking is None or (booking.deleted_at is not None and not include_deleted):
-            resolved = await resolve_path(uow, principal, *path)
             raise errors.ObjectNotFound()
         resolved = await resolve_path(uow, principal, *path)
         if booking.address_id != resolved.require_address().id:
@@ -423,9 +422,9 @@ class BookingService:
         async with self._uow(write=True) as uow:
             key = parse_id(booking_id)
             booking = await uow.bookings.get(key) if key is not None else None
-            resolved = await resolve_path(uow, principal, *path)
             if booking is None:
                 raise errors.ObjectNotFound()
+            resolved = await resolve_path(uow, principal, *path)
             assert resolved.doctor is not None
             if booking.doctor_id != resolved.doctor.id:
                 raise errors.VisitDoesNotBelongToDoctor()
