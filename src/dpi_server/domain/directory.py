@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from dpi_server.domain import errors
 
@@ -177,8 +178,6 @@ def price_to_cents(value: object) -> int | None:
     Decimals beyond the second are truncated, as the spec's description says; anything that is
     not a non-negative number is the documented 400 (behaviour.md §7.3, changelog 1.12.0).
     """
-    from decimal import ROUND_DOWN, Decimal, InvalidOperation
-
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):

@@ -260,18 +260,7 @@ class InsuranceService:
         plan_ids: list[str] | None,
     ) -> None:
         """POST: link a dictionary provider; 400 when it is already linked."""
-        async with self._uow(write=True) as uow:
-            path = await resolve_path(uow, principal, f, d, a)
-            path.require_editable()
-            provider = await self._provider(uow, principal, provider_id)
-            plans = await self._plan_ids(uow, provider, plan_ids)
-            address_id = path.require_address().id
-            await uow.calendar.lock_address(address_id)  # concurrent POSTs: one wins, rest 400
-            if await uow.insurance.is_linked(address_id, provider.id):
-                raise errors.AddInsuranceValidationError()
-            await uow.insurance.link(address_id, provider.id)
-            await uow.insurance.set_plans(address_id, provider.id, plans)
-            await uow.commit()
+        await self._attach(principal, (f, d, a), provider_id, plan_ids, upsert=False)
 
     async def put_on_address(
         self,
@@ -283,14 +272,29 @@ class InsuranceService:
         plan_ids: list[str] | None,
     ) -> None:
         """PUT: link if needed and make the provider's plan list exactly `plan_ids`."""
+        await self._attach(principal, (f, d, a), provider_id, plan_ids, upsert=True)
+
+    async def _attach(
+        self,
+        principal: Principal,
+        ids: tuple[str, str, str],
+        provider_id: str,
+        plan_ids: list[str] | None,
+        *,
+        upsert: bool,
+    ) -> None:
         async with self._uow(write=True) as uow:
-            path = await resolve_path(uow, principal, f, d, a)
+            path = await resolve_path(uow, principal, *ids)
             path.require_editable()
             provider = await self._provider(uow, principal, provider_id)
             plans = await self._plan_ids(uow, provider, plan_ids)
             address_id = path.require_address().id
-            await uow.calendar.lock_address(address_id)  # concurrent PUTs: link once, no 500
-            if not await uow.insurance.is_linked(address_id, provider.id):
+            # Concurrent calls on one address: one links, POSTs after it get the 400.
+            await uow.calendar.lock_address(address_id)
+            if await uow.insurance.is_linked(address_id, provider.id):
+                if not upsert:
+                    raise errors.AddInsuranceValidationError()
+            else:
                 await uow.insurance.link(address_id, provider.id)
             await uow.insurance.set_plans(address_id, provider.id, plans)
             await uow.commit()

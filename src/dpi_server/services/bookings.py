@@ -21,7 +21,7 @@ from dpi_server.domain.bookings import (
 )
 from dpi_server.domain.calendar import BookingCheck, check_booking
 from dpi_server.domain.directory import Address, AddressService
-from dpi_server.domain.timefmt import format_datetime, parse_datetime
+from dpi_server.domain.timefmt import format_datetime, parse_date_or_datetime, parse_datetime
 from dpi_server.services.availability import (
     load_availability,
     parse_required_datetime,
@@ -479,8 +479,6 @@ def phone_digits(phone: str) -> str:
 
 def birth_date_of(value: str | None, zone: Any) -> date | None:
     """`birth_date` as `YYYY-MM-DD` or a full date-time (the PHP SDK's quirk, wire.md §1.6)."""
-    from dpi_server.domain.timefmt import parse_date_or_datetime
-
     if value is None or value == "":
         return None
     parsed = parse_date_or_datetime(value, zone)
