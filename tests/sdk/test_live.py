@@ -1,0 +1,274 @@
+"""The sync `dpi.Client` against dpi on a real HTTPS port, and both clients under concurrency
+and injected failures (a real reverse proxy in front of the real app)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import dpi
+from dpi_server.testing.estate import TestEstate
+from tests.sdk.conftest import place
+from tests.sdk.servers import Fault, FaultProxy, LiveDpi
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+TUE = datetime(2026, 1, 6, tzinfo=WARSAW)
+
+
+def credentials_file(live: LiveDpi, estate: TestEstate, folder: Path) -> Path:
+    """A demo-credentials.json as `dpi serve` writes it."""
+    path = folder / "demo-credentials.json"
+    path.write_text(
+        json.dumps(
+            {
+                "client_id": estate.client_id,
+                "client_secret": estate.client_secret,
+                "token_url": f"{live.url}/oauth/v2/token",
+                "api_base_url": f"{live.url}/api/v3/integration",
+                "ca_cert": str(live.ca_cert),
+            }
+        )
+    )
+    return path
+
+
+def sync_client(proxy: FaultProxy, estate: TestEstate, **options: object) -> dpi.Client:
+    return dpi.Client(estate.client_id, estate.client_secret, base_url=proxy.url, **options)  # type: ignore[arg-type]
+
+
+class TestSyncClientOverTls:
+    def test_round_trip_from_a_credentials_file(self, live: LiveDpi, tmp_path: Path) -> None:
+        """from_credentials_file trusts dpi's `ca_cert`; publish, read, book, read back, over
+        real HTTPS (README "Python SDK")."""
+        estate = live.estate()
+        p = place(estate)
+        service = str(estate.address_service_ids[0])
+
+        with dpi.Client.from_credentials_file(credentials_file(live, estate, tmp_path)) as client:
+            client.slots.replace(
+                *p.ids,
+                [
+                    {
+                        "start": TUE.replace(hour=10),
+                        "end": TUE.replace(hour=11),
+                        "address_services": [{"address_service_id": service, "duration": 30}],
+                    }
+                ],
+            )
+            slots = client.slots.list(*p.ids, start=TUE, end=TUE + timedelta(days=1))
+            booked = client.slots.book(
+                *p.ids,
+                slots[0].start,
+                address_service_id=service,
+                duration=30,
+                patient=dpi.Patient(name="Anna", phone="+48500600700"),
+            )
+            read = client.bookings.get(*p.ids, booked.id)
+            everything = list(
+                client.bookings.iter_all(*p.ids, start=TUE, end=TUE + timedelta(days=1))
+            )
+            client.slots.delete(*p.ids, date(2026, 1, 6))
+
+        assert [s.start.hour for s in slots] == [10, 10]
+        assert read.patient is not None
+        assert read.patient.name == "Anna"
+        assert [b.id for b in everything] == [booked.id]
+
+    def test_unknown_ca_is_a_connection_error(self, live: LiveDpi) -> None:
+        """Without dpi's CA the TLS handshake fails: ConnectionError, not retried forever."""
+        estate = live.estate()
+
+        with (
+            dpi.Client(
+                estate.client_id, estate.client_secret, base_url=live.url, retries=0
+            ) as client,
+            pytest.raises(dpi.ConnectionError) as failed,
+        ):
+            client.facilities.list()
+
+        assert failed.value.status is None
+        assert estate.client_secret not in str(failed.value)
+
+    def test_for_locale_points_at_the_marketplace(self) -> None:
+        """for_locale("pl") → https://www.znanylekarz.pl, tokens from /oauth/v2/token (§1)."""
+        client = dpi.Client.for_locale("pl", "id", "secret")
+
+        assert client.base_url == "https://www.znanylekarz.pl"
+        assert client.auth.token_url == "https://www.znanylekarz.pl/oauth/v2/token"
+        assert "secret" not in repr(client) + repr(client.auth)
+        with pytest.raises(ValueError, match="unknown locale"):
+            dpi.Client.for_locale("xx", "id", "secret")
+
+
+class TestSingleFlightToken:
+    def test_twenty_threads_fetch_one_token(self, live: LiveDpi, proxy: FaultProxy) -> None:
+        """20 threads sharing one Client start together with no token: exactly one token
+        request reaches the server, and all 20 calls succeed (issue #11 acceptance)."""
+        estate = live.estate()
+        barrier = threading.Barrier(20)
+
+        with sync_client(proxy, estate) as client:
+
+            def call(_: int) -> int:
+                barrier.wait()
+                return len(client.facilities.list())
+
+            with ThreadPoolExecutor(20) as pool:
+                counts = list(pool.map(call, range(20)))
+
+        assert counts == [2] * 20
+        assert proxy.count("POST", "/oauth/v2/token") == 1
+        assert client.auth.fetches == 1
+
+    async def test_twenty_tasks_fetch_one_token(self, live: LiveDpi, proxy: FaultProxy) -> None:
+        """20 asyncio tasks sharing one AsyncClient: exactly one token request."""
+        estate = await asyncio.to_thread(live.estate)
+
+        async with dpi.AsyncClient(
+            estate.client_id, estate.client_secret, base_url=proxy.url
+        ) as client:
+            results = await asyncio.gather(*(client.facilities.list() for _ in range(20)))
+
+        assert [len(r) for r in results] == [2] * 20
+        assert proxy.count("POST", "/oauth/v2/token") == 1
+
+    def test_a_401_renews_the_token_once(self, live: LiveDpi, proxy: FaultProxy) -> None:
+        """A 401 (a revoked or expired token) makes the client fetch a new token and send the
+        request again, once; a second 401 is raised (§2)."""
+        estate = live.estate()
+        with sync_client(proxy, estate) as client:
+            client.facilities.list()
+            proxy.faults.append(Fault(401, "GET", "/facilities"))
+
+            client.facilities.list()
+            proxy.faults.extend(
+                [Fault(401, "GET", "/facilities"), Fault(401, "GET", "/facilities")]
+            )
+            with pytest.raises(dpi.AuthenticationError):
+                client.facilities.list()
+
+        assert proxy.count("POST", "/oauth/v2/token") == 3
+
+
+class TestRetries:
+    def test_503s_are_retried_until_success(self, live: LiveDpi, proxy: FaultProxy) -> None:
+        """Two 503s in a row, then the real answer: a GET recovers within the default budget
+        of 2 retries, with backoff between attempts (§6 "use exponential backoff")."""
+        estate = live.estate()
+        proxy.faults.extend([Fault(503, "GET", "/facilities"), Fault(503, "GET", "/facilities")])
+        policy = dpi.RetryPolicy(backoff=0.05)
+
+        with sync_client(proxy, estate, retries=policy) as client:
+            facilities = client.facilities.list()
+
+        attempts = [s for s in proxy.seen if s.path.endswith("/facilities")]
+        assert len(facilities) == 2
+        assert [s.status for s in attempts] == [503, 503, 200]
+        assert attempts[2].at - attempts[1].at >= 0.05
+
+    def test_retry_after_is_honoured(self, live: LiveDpi, proxy: FaultProxy) -> None:
+        """A 429 with `Retry-After: 1` is retried after at least that second (§6)."""
+        estate = live.estate()
+        proxy.faults.append(Fault(429, "GET", "/facilities", headers={"Retry-After": "1"}))
+
+        with sync_client(proxy, estate) as client:
+            client.facilities.list()
+
+        attempts = [s for s in proxy.seen if s.path.endswith("/facilities")]
+        assert [s.status for s in attempts] == [429, 200]
+        assert attempts[1].at - attempts[0].at >= 1.0
+
+    def test_rate_limit_reset_is_honoured(self, live: LiveDpi, proxy: FaultProxy) -> None:
+        """A 429 without Retry-After waits until `X-RateLimit-Reset` (§6)."""
+        estate = live.estate()
+        reset = (datetime.now(WARSAW) + timedelta(seconds=1)).isoformat()
+        proxy.faults.append(Fault(429, "GET", "/facilities", headers={"X-RateLimit-Reset": reset}))
+
+        with sync_client(proxy, estate) as client:
+            client.facilities.list()
+
+        attempts = [s for s in proxy.seen if s.path.endswith("/facilities")]
+        assert [s.status for s in attempts] == [429, 200]
+        assert attempts[1].at - attempts[0].at >= 0.5
+
+    def test_budget_exhausted_raises_the_last_error(self, live: LiveDpi, proxy: FaultProxy) -> None:
+        """After max_retries the last answer is raised (ServerError for a 503)."""
+        estate = live.estate()
+        proxy.faults.extend([Fault(503, "GET", "/facilities") for _ in range(3)])
+
+        policy = dpi.RetryPolicy(max_retries=1, backoff=0)
+        with (
+            sync_client(proxy, estate, retries=policy) as c,
+            pytest.raises(dpi.ServerError) as failed,
+        ):
+            c.facilities.list()
+
+        assert failed.value.status == 503
+        assert len([s for s in proxy.seen if s.path.endswith("/facilities")]) == 2
+
+    def test_a_post_is_not_retried_unless_asked(self, live: LiveDpi, proxy: FaultProxy) -> None:
+        """bookSlot answered 503 is raised at once (the visit may exist); with `retry=True` the
+        same call is retried and books (issue #11 acceptance)."""
+        estate = live.estate()
+        p = place(estate)
+        service = str(estate.address_service_ids[0])
+        with sync_client(proxy, estate, retries=dpi.RetryPolicy(backoff=0)) as client:
+            client.slots.replace(
+                *p.ids,
+                [
+                    dpi.WorkPeriod(
+                        start=TUE.replace(hour=10),
+                        end=TUE.replace(hour=11),
+                        address_services=[
+                            dpi.PeriodService(address_service_id=service, duration=30)
+                        ],
+                    )
+                ],
+            )
+            proxy.faults.extend([Fault(503, "POST", "/book"), Fault(503, "POST", "/book")])
+
+            with pytest.raises(dpi.ServerError):
+                client.slots.book(
+                    *p.ids,
+                    TUE.replace(hour=10),
+                    address_service_id=service,
+                    duration=30,
+                    patient={"name": "Ola", "phone": "+48500000001"},
+                )
+            booked = client.slots.book(
+                *p.ids,
+                TUE.replace(hour=10),
+                address_service_id=service,
+                duration=30,
+                patient={"name": "Ola", "phone": "+48500000001"},
+                retry=True,
+            )
+
+        assert [s.status for s in proxy.seen if s.path.endswith("/book")] == [503, 503, 200]
+        assert booked.status == "booked"
+
+    def test_connection_errors_are_retried(self, live: LiveDpi) -> None:
+        """A refused connection is retried, then raised as ConnectionError."""
+        estate = live.estate()
+        started = time.monotonic()
+
+        with (
+            dpi.Client(
+                estate.client_id,
+                estate.client_secret,
+                base_url="http://127.0.0.1:9",  # discard port: nothing listens
+                retries=dpi.RetryPolicy(max_retries=2, backoff=0.1, jitter=0),
+            ) as client,
+            pytest.raises(dpi.ConnectionError),
+        ):
+            client.facilities.list()
+
+        assert time.monotonic() - started >= 0.3  # 0.1 + 0.2 of backoff

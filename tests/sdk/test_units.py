@@ -1,0 +1,251 @@
+"""The SDK's own pieces with `httpx.MockTransport`: token caching, error mapping, rate-limit
+and retry arithmetic, NOT_GIVEN (STYLE.md §8-9)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+import dpi
+from dpi._retry import RetryPolicy
+
+SECRET = "s3cr3t-never-shown"
+TOKEN_BODY = {"access_token": "a" * 40, "expires_in": 3600, "token_type": "bearer", "scope": None}
+
+
+class Recorder:
+    """A mock Docplanner: a token endpoint and `/facilities`, recording what it received."""
+
+    def __init__(self, facilities: list[httpx.Response] | None = None) -> None:
+        self.requests: list[httpx.Request] = []
+        self.facilities = facilities or []
+        self.tokens = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/oauth/v2/token":
+            self.tokens += 1
+            return httpx.Response(200, json={**TOKEN_BODY, "access_token": f"{self.tokens:040d}"})
+        if self.facilities:
+            return self.facilities.pop(0)
+        return httpx.Response(200, json={"_items": [{"id": 1, "name": "Clinic", "new": True}]})
+
+
+def make_client(recorder: Recorder, clock: list[float] | None = None, **options: Any) -> dpi.Client:
+    client = dpi.Client(
+        "id", SECRET, base_url="https://dp.test", transport=httpx.MockTransport(recorder), **options
+    )
+    if clock is not None:
+        client.auth._clock = lambda: clock[0]
+    return client
+
+
+class TestTokenCache:
+    def test_token_request_is_basic_auth_with_a_form_body(self) -> None:
+        """The token request is what Docplanner documents: Basic credentials and
+        `grant_type=client_credentials&scope=integration` (§2)."""
+        recorder = Recorder()
+
+        make_client(recorder).facilities.list()
+
+        token, api = recorder.requests
+        assert token.url == "https://dp.test/oauth/v2/token"
+        assert token.headers["authorization"].startswith("Basic ")
+        assert token.content == b"grant_type=client_credentials&scope=integration"
+        assert api.headers["authorization"] == f"Bearer {1:040d}"
+        assert api.headers["accept"].startswith("application/vnd.docplanner+json")
+
+    def test_cached_until_shortly_before_expiry(self) -> None:
+        """One token serves every call until a minute before `expires_in` runs out (§2)."""
+        recorder = Recorder()
+        clock = [1000.0]
+        client = make_client(recorder, clock)
+
+        client.facilities.list()
+        clock[0] += 3500
+        client.facilities.list()
+        clock[0] += 60
+        client.facilities.list()
+
+        assert recorder.tokens == 2
+
+    def test_secret_never_shows(self, caplog: pytest.LogCaptureFixture) -> None:
+        """Neither the secret nor a token appears in reprs, logs (httpx/httpcore at DEBUG) or
+        error texts."""
+        recorder = Recorder([httpx.Response(500, json={"errors": [], "message": "boom"})])
+        client = make_client(recorder, retries=0)
+
+        with caplog.at_level(logging.DEBUG), pytest.raises(dpi.ServerError) as failed:
+            client.facilities.list()
+
+        shown = " ".join(
+            [caplog.text, repr(client), repr(client.auth), str(failed.value), repr(failed.value)]
+        )
+        assert SECRET not in shown
+        assert f"{1:040d}" not in shown
+        assert repr(dpi.Secret(SECRET)) == "Secret('**********')"
+
+    def test_token_refusals(self) -> None:
+        """A 400 from the token endpoint is still an AuthenticationError, with its RFC 6749
+        code (decisions.md "Authorization")."""
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(
+                400, json={"error": "invalid_scope", "error_description": "Unknown scope"}
+            )
+
+        client = dpi.Client(
+            "id", SECRET, base_url="https://dp.test", transport=httpx.MockTransport(handler)
+        )
+
+        with pytest.raises(dpi.AuthenticationError) as refused:
+            client.facilities.list()
+
+        assert (refused.value.status, refused.value.oauth_error) == (400, "invalid_scope")
+        assert refused.value.message == "Unknown scope"
+
+
+class TestModels:
+    def test_unknown_fields_are_kept_and_ids_become_strings(self) -> None:
+        """Responses keep fields the SDK does not know; numeric ids arrive as strings."""
+        [facility] = make_client(Recorder()).facilities.list()
+
+        assert facility.id == "1"
+        assert facility.model_extra == {"new": True}
+
+    def test_not_given_differs_from_none(self) -> None:
+        """PATCH bodies hold only the given fields; None is sent as null (STYLE.md §9)."""
+        seen: list[Any] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/token"):
+                return httpx.Response(200, json=TOKEN_BODY)
+            seen.append(json.loads(request.content))
+            return httpx.Response(200, json={"id": "5"})
+
+        client = dpi.Client(
+            "id", SECRET, base_url="https://dp.test", transport=httpx.MockTransport(handler)
+        )
+
+        client.address_services.update(1, 2, 3, 5, price=None, is_visible=False)
+        client.address_services.update(1, 2, 3, 5)
+
+        assert seen == [{"price": None, "is_visible": False}, {}]
+        assert not dpi.NOT_GIVEN
+        assert repr(dpi.NOT_GIVEN) == "NOT_GIVEN"
+        assert dpi.NotGiven() is dpi.NOT_GIVEN
+
+    def test_paths_and_queries_are_percent_encoded(self) -> None:
+        """Date-times in paths and queries are ISO 8601 with offset, `+` and `:` encoded, and
+        `with` is one comma-joined parameter (wire.md §1.4-1.5)."""
+        seen: list[httpx.Request] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/token"):
+                return httpx.Response(200, json=TOKEN_BODY)
+            seen.append(request)
+            return httpx.Response(200, json={"_items": []})
+
+        client = dpi.Client(
+            "id", SECRET, base_url="https://dp.test", transport=httpx.MockTransport(handler)
+        )
+        start = datetime(2026, 1, 6, 10, tzinfo=UTC) + timedelta(0)
+
+        client.slots.list(1, 2, 3, start=start, end=start, with_=[dpi.SlotsWith.SERVICES, "x.y"])
+
+        raw = seen[0].url.raw_path.decode()
+        assert raw.startswith("/api/v3/integration/facilities/1/doctors/2/addresses/3/slots?")
+        assert "start=2026-01-06T10%3A00%3A00%2B00%3A00" in raw
+        assert "with=slot.services%2Cx.y" in raw
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("status", "kind"),
+        [
+            (400, dpi.ValidationError),
+            (401, dpi.AuthenticationError),
+            (403, dpi.Forbidden),
+            (404, dpi.NotFound),
+            (405, dpi.DpiError),
+            (409, dpi.Conflict),
+            (422, dpi.ValidationError),
+            (429, dpi.RateLimited),
+            (502, dpi.ServerError),
+        ],
+    )
+    def test_statuses_map_to_the_tree(self, status: int, kind: type[dpi.DpiError]) -> None:
+        """Each status raises its class of the tree drawn in `dpi._exceptions` (issue #11 §4)."""
+        body = {"errors": {"slots[1].end": ["Too far"]}, "message": "Invalid arguments"}
+        headers = {"X-Request-Id": "req-1", "X-RateLimit-Limit": "40", "X-RateLimit-Remaining": "0"}
+        # A 401 is answered twice: the client renews its token and tries once more.
+        answers = 2 if status == 401 else 1
+        recorder = Recorder([httpx.Response(status, json=body, headers=headers)] * answers)
+
+        with pytest.raises(dpi.DpiError) as raised:
+            make_client(recorder, retries=0).facilities.list()
+
+        assert type(raised.value) is kind
+        assert raised.value.status == status
+        assert raised.value.errors == {"slots[1].end": ["Too far"]}
+        assert raised.value.request_id == "req-1"
+        assert raised.value.rate_limit == dpi.RateLimitState(40, 0, None, None)
+        assert "slots[1].end: Too far" in str(raised.value)
+
+    def test_connection_error_is_also_the_builtin(self) -> None:
+        """`dpi.ConnectionError` is a DpiError and a builtins.ConnectionError."""
+        assert issubclass(dpi.ConnectionError, dpi.DpiError)
+        assert issubclass(dpi.ConnectionError, ConnectionError)  # the builtin
+
+
+class TestRateLimitAndRetryArithmetic:
+    def test_headers_parse(self) -> None:
+        """X-RateLimit-* become a RateLimitState; no headers, no state (§6)."""
+        state = dpi.RateLimitState.from_headers(
+            {
+                "X-RateLimit-Limit": "40",
+                "X-RateLimit-Remaining": "12",
+                "X-RateLimit-Used": "28",
+                "X-RateLimit-Reset": "2026-11-27T19:09:00+01:00",
+            }
+        )
+
+        assert state is not None
+        assert (state.limit, state.remaining, state.used) == (40, 12, 28)
+        assert state.seconds_until_reset(datetime(2026, 11, 27, 18, 8, tzinfo=UTC)) == 60
+        assert dpi.RateLimitState.from_headers({}) is None
+
+    def test_backoff_doubles_with_jitter_and_a_cap(self) -> None:
+        """Delays grow 0.5, 1, 2... within ±jitter, never beyond max_backoff."""
+        policy = RetryPolicy(max_retries=10, backoff=0.5, max_backoff=4, jitter=0.2)
+
+        delays = [policy.delay_after_error(n, "GET") for n in range(6)]
+
+        for n, delay in enumerate(delays):
+            base = min(4, 0.5 * 2**n)
+            assert delay is not None
+            assert base * 0.8 <= delay <= base * 1.2
+
+    def test_what_is_retried(self) -> None:
+        """5xx and 429 on idempotent methods; never 4xx; POST only when asked; a wait longer
+        than max_wait is not waited for."""
+        policy = RetryPolicy(jitter=0)
+        request = httpx.Request("GET", "https://dp.test/x")
+        post = httpx.Request("POST", "https://dp.test/x")
+
+        def answer(status: int, req: httpx.Request = request, **headers: str) -> httpx.Response:
+            return httpx.Response(status, headers=headers, request=req)
+
+        assert policy.delay_after_response(0, answer(503)) == 0.5
+        assert policy.delay_after_response(0, answer(429, **{"Retry-After": "7"})) == 7
+        assert policy.delay_after_response(0, answer(429, **{"Retry-After": "3600"})) is None
+        assert policy.delay_after_response(0, answer(404)) is None
+        assert policy.delay_after_response(2, answer(503)) is None
+        assert policy.delay_after_response(0, answer(503, post)) is None
+        assert RetryPolicy(retry_non_idempotent=True).delay_after_response(0, answer(503, post))
+        assert policy.delay_after_error(0, "PATCH") is None
