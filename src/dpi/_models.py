@@ -324,10 +324,10 @@ class BookingMoving(Model):
     newest_booking_id: str | None = None
 
 
-class Booking(Model):
-    """A visit. `canceled_by` is `""` while booked; `presence` is `present`, `absent` or null."""
+class BookingBase(Model):
+    """What every shape of a visit shares: API answers (`Booking`) and notifications
+    (`VisitBooking`). `canceled_by` is `""` while the visit is booked."""
 
-    id: str
     status: str | None = None
     start_at: AwareDatetime | None = None
     end_at: AwareDatetime | None = None
@@ -337,15 +337,21 @@ class Booking(Model):
     booked_at: AwareDatetime | None = None
     canceled_at: AwareDatetime | None = None
     comment: str | None = None
+    visit_payment: bool | None = None
+    videocall_url: str | None = None
+
+
+class Booking(BookingBase):
+    """A visit as the API answers it; `presence` is `present`, `absent` or null."""
+
+    id: str
     patient: BookingPatient | None = None
     address_service: AddressService | None = None
     insurance: BookingInsurance | None = None
     presence: str | None = None
     confirmed: bool | None = None
     moving: BookingMoving | None = None
-    visit_payment: bool | None = None
     visit_payment_status: str | None = None
-    videocall_url: str | None = None
 
 
 class BookingsPage(Model):

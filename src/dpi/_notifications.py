@@ -15,58 +15,38 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import AwareDatetime, Field
 
-from dpi._models import Address, AddressService, Doctor, Facility, Model
+from dpi._models import (
+    Address,
+    AddressService,
+    BookingBase,
+    BookingInsurance,
+    BookingPatient,
+    Doctor,
+    Facility,
+    Model,
+)
 
 
-class NotificationPatient(Model):
-    """The patient inside a notification's booking."""
-
-    name: str | None = None
-    surname: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    birth_date: str | None = None
-    nin: str | None = None
-    gender: str | None = None
-    is_returning: bool | None = None
-    insurance_number: str | None = None
-
-
-class NotificationInsurance(Model):
+class NotificationInsurance(BookingInsurance):
     """The insurance of a notified booking; older payloads named the id
     `insurance_provider_id` (wire.md §3.5), newer ones `id`: both are read into `id`."""
 
-    id: str | None = None
     insurance_provider_id: str | None = None
-    name: str | None = None
-    plan: str | None = None
-    plan_id: str | None = None
 
     def model_post_init(self, context: Any, /) -> None:
         if self.id is None:
             self.id = self.insurance_provider_id
 
 
-class VisitBooking(Model):
+class VisitBooking(BookingBase):
     """A booking as notifications show it (BookingNotification): with `signature`, an opaque
     per-visit id, and without presence or moving data."""
 
     id: str | None = None
-    status: str | None = None
-    start_at: AwareDatetime | None = None
-    end_at: AwareDatetime | None = None
-    duration: int | None = None
-    booked_by: str | None = None
-    canceled_by: str | None = None
-    booked_at: AwareDatetime | None = None
-    canceled_at: AwareDatetime | None = None
     address_service: AddressService | None = None
-    patient: NotificationPatient | None = None
+    patient: BookingPatient | None = None
     signature: str | None = None
-    comment: str | None = None
     insurance: NotificationInsurance | None = None
-    visit_payment: bool | None = None
-    videocall_url: str | None = None
 
 
 class VisitBookingRequest(Model):
@@ -78,7 +58,7 @@ class VisitBookingRequest(Model):
     start_at: AwareDatetime | None = None
     end_at: AwareDatetime | None = None
     address_service: AddressService | None = None
-    patient: NotificationPatient | None = None
+    patient: BookingPatient | None = None
     signature: str | None = None
     comment: str | None = None
     visit_payment: bool | None = None
