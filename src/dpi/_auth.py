@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 import httpx
 
-from dpi._exceptions import AuthenticationError, DpiError, error_from_response
+from dpi._exceptions import (
+    AuthenticationError,
+    DpiError,
+    RateLimited,
+    ServerError,
+    error_from_response,
+)
 from dpi._models import AccessToken
 
 
@@ -107,8 +113,8 @@ class ClientCredentialsAuth(httpx.Auth):
         """Read a token response (already read) and cache the token; raise on refusal."""
         if response.status_code != 200:
             error = error_from_response(response)
-            if isinstance(error, AuthenticationError):
-                raise error
+            if isinstance(error, AuthenticationError | ServerError | RateLimited):
+                raise error  # 5xx and 429 stay themselves, so that the client retries them
             refused = AuthenticationError(
                 error.message, status=error.status, request=response.request, response=response
             )

@@ -33,7 +33,7 @@ from dpi._base import (
     parse_model,
     parse_none,
 )
-from dpi._exceptions import ConnectionError, NotFound
+from dpi._exceptions import ConnectionError, NotFound, RateLimited, ServerError
 from dpi._models import (
     AccessToken,
     Address,
@@ -161,6 +161,14 @@ class AsyncClient(BaseClient):
                 delay = policy.delay_after_error(attempt, request.method)
                 if delay is None:
                     raise ConnectionError(f"{type(exc).__name__}: {exc}", request=request) from exc
+            except (ServerError, RateLimited) as exc:
+                # The token endpoint failed inside the auth flow. Minting a token twice is
+                # harmless, so this retries whatever the method of the call itself.
+                if exc.response is None:
+                    raise
+                delay = policy.delay_after_response(attempt, exc.response, idempotent=True)
+                if delay is None:
+                    raise
             else:
                 delay = policy.delay_after_response(attempt, response)
                 if delay is None:

@@ -45,23 +45,29 @@ class RetryPolicy:
         spread = base * self.jitter
         return max(0.0, base - spread + self._random.random() * 2 * spread)
 
-    def _may_retry(self, attempt: int, method: str) -> bool:
+    def _may_retry(self, attempt: int, method: str, idempotent: bool | None = None) -> bool:
         if attempt >= self.max_retries:
             return False
-        return self.retry_non_idempotent or method.upper() in IDEMPOTENT_METHODS
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
+        return self.retry_non_idempotent or idempotent
 
     def delay_after_error(self, attempt: int, method: str) -> float | None:
         """Seconds to wait before retry `attempt + 1` after a transport error, or None."""
         return self._backoff(attempt) if self._may_retry(attempt, method) else None
 
-    def delay_after_response(self, attempt: int, response: httpx.Response) -> float | None:
-        """Seconds to wait before retry `attempt + 1` after `response`, or None to stop.
+    def delay_after_response(
+        self, attempt: int, response: httpx.Response, *, idempotent: bool | None = None
+    ) -> float | None:
+        """Seconds to wait before retry `attempt + 1` after `response`, or None to stop;
+        `idempotent` overrides what the request's method says.
 
         A 429 or 503 that says when to come back (`Retry-After`, else `X-RateLimit-Reset` on a
         429) is honoured exactly, when it is within `max_wait`.
         """
         status = response.status_code
-        if status not in RETRY_STATUSES or not self._may_retry(attempt, response.request.method):
+        method = response.request.method
+        if status not in RETRY_STATUSES or not self._may_retry(attempt, method, idempotent):
             return None
         asked = parse_retry_after(response.headers)
         if asked is None and status == 429:

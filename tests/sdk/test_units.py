@@ -109,6 +109,31 @@ class TestTokenCache:
         assert (refused.value.status, refused.value.oauth_error) == (400, "invalid_scope")
         assert refused.value.message == "Unknown scope"
 
+    def test_a_failing_token_endpoint_is_retried(self) -> None:
+        """A 503 from the token endpoint is retried (minting twice is harmless), even for a
+        POST call that itself would not be."""
+        answers = [
+            httpx.Response(503, json={"message": "busy"}),
+            httpx.Response(200, json=TOKEN_BODY),
+        ]
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/oauth/v2/token":
+                return answers.pop(0)
+            return httpx.Response(200)
+
+        client = dpi.Client(
+            "id",
+            SECRET,
+            base_url="https://dp.test",
+            transport=httpx.MockTransport(handler),
+            retries=dpi.RetryPolicy(backoff=0),
+        )
+
+        client.calendars.enable(1, 2, 3)
+
+        assert answers == []
+
 
 class TestModels:
     def test_unknown_fields_are_kept_and_ids_become_strings(self) -> None:
