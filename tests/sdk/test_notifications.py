@@ -7,12 +7,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 import dpi
+from dpi_server.bootstrap import build_app
+from dpi_server.testing.estate import TestEstate
+from tests.conftest import Api
 
 WHERE = {
     "facility": {"id": "1", "name": "Sample hospital"},
@@ -180,6 +185,61 @@ class TestPullAgainstTheServer:
             await client.notifications.release()
 
         assert refused.value.message == "You are not allowed to use this method"
+
+    async def test_another_clients_booking_reaches_the_queue(
+        self, api: Api, client: dpi.AsyncClient, estate: TestEstate
+    ) -> None:
+        """A second client of the same facilities books and cancels through the API: this
+        client's queue gets typed notifications of both, oldest first, and `consume` drains
+        it (decisions.md "Notifications": no echo to the originator, copies to the others)."""
+        await _route_missing(client)
+        other = await api.container.services.clients.create("Other PMS", "pl")
+        for facility_id in estate.facility_ids:
+            await api.container.services.clients.assign_facility(
+                other.client.client_id, facility_id
+            )
+        p = estate.extra["address_paths"][0]
+        tuesday = datetime(2026, 1, 6, 10, tzinfo=ZoneInfo("Europe/Warsaw"))
+        async with dpi.AsyncClient(
+            other.client.client_id,
+            other.client_secret,
+            base_url="https://testserver",
+            transport=httpx.ASGITransport(app=build_app(api.container)),
+        ) as originator:
+            await originator.slots.replace(
+                *p,
+                [
+                    dpi.WorkPeriod(
+                        start=tuesday,
+                        end=tuesday + timedelta(hours=1),
+                        address_services=[
+                            dpi.PeriodService(
+                                address_service_id=str(estate.address_service_ids[0]),
+                                duration=30,
+                            )
+                        ],
+                    )
+                ],
+            )
+            booked = await originator.slots.book(
+                *p,
+                tuesday,
+                address_service_id=estate.address_service_ids[0],
+                duration=30,
+                patient={"name": "Ewa", "phone": "+48500000002"},
+            )
+            await originator.bookings.cancel(*p, booked.id)
+        received: list[dpi.Notification] = []
+
+        async def keep(notification: dpi.Notification) -> None:
+            received.append(notification)
+
+        handled = await client.notifications.consume(keep, stop_when_empty=True)
+
+        assert handled == len(received) >= 2
+        assert not any(isinstance(n, dpi.UnknownNotification) for n in received)
+        assert {"slot-booked", "booking-canceled"} <= {n.name for n in received}
+        assert await client.notifications.pull() is None
 
 
 class MockQueue:

@@ -84,6 +84,18 @@ def test_every_openapi_operation_has_an_sdk_method() -> None:
     assert missing == []
 
 
+def test_the_sdk_tests_call_every_operation() -> None:
+    """Every SDK method of the operation table is called somewhere in tests/sdk (issue #11
+    acceptance: every endpoint at least once)."""
+    sources = "".join(path.read_text() for path in (ROOT / "tests" / "sdk").glob("test_*.py"))
+
+    uncalled = [
+        op.method_name for op in OPERATIONS.values() if f".{op.method_name}(" not in sources
+    ]
+
+    assert uncalled == []
+
+
 def test_the_table_covers_the_spec() -> None:
     """The table holds the 43 endpoints of behaviour.md §7.2 (the outbound push excepted)."""
     assert len(OPERATIONS) == 43
