@@ -209,11 +209,16 @@ def _retry_policy(retries: int | RetryPolicy | None) -> RetryPolicy:
     return NO_RETRIES if retries <= 0 else RetryPolicy(max_retries=retries)
 
 
-class BaseClient:
-    """Configuration and request building shared by `Client` and `AsyncClient`."""
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
-    _http_class: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
-    _http: httpx.Client | httpx.AsyncClient
+
+class BaseClient(Generic[HttpT, TransportT]):
+    """Configuration and request building shared by `Client` and `AsyncClient` (whose
+    docstrings describe the constructor's arguments)."""
+
+    _http_class: ClassVar[Any]  # httpx.Client or httpx.AsyncClient
+    _http: HttpT
 
     def __init__(
         self,
@@ -225,8 +230,8 @@ class BaseClient:
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         retries: int | RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
-        transport: Any = None,
-        http_client: Any = None,
+        transport: TransportT | None = None,
+        http_client: HttpT | None = None,
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         self.retry_policy = _retry_policy(retries)
@@ -237,7 +242,7 @@ class BaseClient:
         self._owns_http = http_client is None
         default_headers = {"Accept": ACCEPT, "User-Agent": f"dpi-python/{__version__}"}
         if http_client is None:
-            http_client = self._http_class(
+            self._http = self._http_class(
                 verify=ssl_context(verify),
                 timeout=timeout,
                 transport=transport,
@@ -245,7 +250,7 @@ class BaseClient:
             )
         else:
             http_client.headers.update({**default_headers, **(headers or {})})
-        self._http = http_client
+            self._http = http_client
 
     @classmethod
     def for_locale(cls, locale: str, client_id: str, client_secret: str, **options: Any) -> Self:

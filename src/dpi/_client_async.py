@@ -8,17 +8,15 @@ fails when the two drift. Edit this file, then run `python scripts/sync_sdk.py`.
 from __future__ import annotations
 
 import builtins
-import os
-import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
+from functools import cached_property
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
 
 from dpi._base import (
-    DEFAULT_TIMEOUT,
     NOT_GIVEN,
     BaseClient,
     Call,
@@ -65,7 +63,6 @@ from dpi._models import (
     WorkPeriod,
 )
 from dpi._notifications import Notification, NotificationBatch, parse_notification
-from dpi._retry import RetryPolicy
 from dpi._waiting import AsyncEvent, AsyncOutcome, async_pause
 
 T = TypeVar("T")
@@ -73,7 +70,7 @@ T = TypeVar("T")
 EMPTY_QUEUE_MESSAGE = "No notifications found"
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """An asynchronous client of the Docplanner Integrations API (or of dpi).
 
     ```python
@@ -98,56 +95,66 @@ class AsyncClient(BaseClient):
     """
 
     _http_class = httpx.AsyncClient
-    _http: httpx.AsyncClient
 
-    def __init__(
-        self,
-        client_id: str,
-        client_secret: str,
-        *,
-        base_url: str | httpx.URL,
-        verify: bool | str | os.PathLike[str] | ssl.SSLContext = True,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        retries: int | RetryPolicy | None = None,
-        headers: Mapping[str, str] | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url=base_url,
-            verify=verify,
-            timeout=timeout,
-            retries=retries,
-            headers=headers,
-            transport=transport,
-            http_client=http_client,
-        )
-        self.facilities = AsyncFacilities(self)
+    @cached_property
+    def facilities(self) -> AsyncFacilities:
         """Facilities (clinics) the client may see."""
-        self.doctors = AsyncDoctors(self)
+        return AsyncFacilities(self)
+
+    @cached_property
+    def doctors(self) -> AsyncDoctors:
         """Doctors of a facility, and opinion requests."""
-        self.addresses = AsyncAddresses(self)
+        return AsyncDoctors(self)
+
+    @cached_property
+    def addresses(self) -> AsyncAddresses:
         """A doctor's addresses."""
-        self.services = AsyncServices(self)
+        return AsyncAddresses(self)
+
+    @cached_property
+    def services(self) -> AsyncServices:
         """The dictionary of services."""
-        self.address_services = AsyncAddressServices(self)
+        return AsyncServices(self)
+
+    @cached_property
+    def address_services(self) -> AsyncAddressServices:
         """Services offered at an address."""
-        self.insurance_providers = AsyncInsuranceProviders(self)
+        return AsyncAddressServices(self)
+
+    @cached_property
+    def insurance_providers(self) -> AsyncInsuranceProviders:
         """The dictionary of insurance providers and their plans."""
-        self.address_insurance_providers = AsyncAddressInsuranceProviders(self)
+        return AsyncInsuranceProviders(self)
+
+    @cached_property
+    def address_insurance_providers(self) -> AsyncAddressInsuranceProviders:
         """Insurance providers accepted at an address."""
-        self.calendars = AsyncCalendars(self)
+        return AsyncAddressInsuranceProviders(self)
+
+    @cached_property
+    def calendars(self) -> AsyncCalendars:
         """An address's calendar: status, enable, disable."""
-        self.breaks = AsyncBreaks(self)
+        return AsyncCalendars(self)
+
+    @cached_property
+    def breaks(self) -> AsyncBreaks:
         """Calendar breaks."""
-        self.slots = AsyncSlots(self)
+        return AsyncBreaks(self)
+
+    @cached_property
+    def slots(self) -> AsyncSlots:
         """Availability (work periods), free slots and booking a slot."""
-        self.bookings = AsyncBookings(self)
+        return AsyncSlots(self)
+
+    @cached_property
+    def bookings(self) -> AsyncBookings:
         """Bookings: list, read, cancel, move, confirm, presence."""
-        self.notifications = AsyncNotifications(self)
+        return AsyncBookings(self)
+
+    @cached_property
+    def notifications(self) -> AsyncNotifications:
         """The pull queue of notifications."""
+        return AsyncNotifications(self)
 
     async def _request(self, target: Call[T]) -> T:
         """Send one call, retrying as the policy allows, and read its answer."""

@@ -6,17 +6,15 @@ Do not edit: change `_client_async.py` and run `python scripts/sync_sdk.py`.
 from __future__ import annotations
 
 import builtins
-import os
-import ssl
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
+from functools import cached_property
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
 
 from dpi._base import (
-    DEFAULT_TIMEOUT,
     NOT_GIVEN,
     BaseClient,
     Call,
@@ -63,7 +61,6 @@ from dpi._models import (
     WorkPeriod,
 )
 from dpi._notifications import Notification, NotificationBatch, parse_notification
-from dpi._retry import RetryPolicy
 from dpi._waiting import Event, Outcome, sync_pause
 
 T = TypeVar("T")
@@ -71,7 +68,7 @@ T = TypeVar("T")
 EMPTY_QUEUE_MESSAGE = "No notifications found"
 
 
-class Client(BaseClient):
+class Client(BaseClient[httpx.Client, httpx.BaseTransport]):
     """An asynchronous client of the Docplanner Integrations API (or of dpi).
 
     ```python
@@ -96,56 +93,66 @@ class Client(BaseClient):
     """
 
     _http_class = httpx.Client
-    _http: httpx.Client
 
-    def __init__(
-        self,
-        client_id: str,
-        client_secret: str,
-        *,
-        base_url: str | httpx.URL,
-        verify: bool | str | os.PathLike[str] | ssl.SSLContext = True,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        retries: int | RetryPolicy | None = None,
-        headers: Mapping[str, str] | None = None,
-        transport: httpx.BaseTransport | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(
-            client_id,
-            client_secret,
-            base_url=base_url,
-            verify=verify,
-            timeout=timeout,
-            retries=retries,
-            headers=headers,
-            transport=transport,
-            http_client=http_client,
-        )
-        self.facilities = Facilities(self)
+    @cached_property
+    def facilities(self) -> Facilities:
         """Facilities (clinics) the client may see."""
-        self.doctors = Doctors(self)
+        return Facilities(self)
+
+    @cached_property
+    def doctors(self) -> Doctors:
         """Doctors of a facility, and opinion requests."""
-        self.addresses = Addresses(self)
+        return Doctors(self)
+
+    @cached_property
+    def addresses(self) -> Addresses:
         """A doctor's addresses."""
-        self.services = Services(self)
+        return Addresses(self)
+
+    @cached_property
+    def services(self) -> Services:
         """The dictionary of services."""
-        self.address_services = AddressServices(self)
+        return Services(self)
+
+    @cached_property
+    def address_services(self) -> AddressServices:
         """Services offered at an address."""
-        self.insurance_providers = InsuranceProviders(self)
+        return AddressServices(self)
+
+    @cached_property
+    def insurance_providers(self) -> InsuranceProviders:
         """The dictionary of insurance providers and their plans."""
-        self.address_insurance_providers = AddressInsuranceProviders(self)
+        return InsuranceProviders(self)
+
+    @cached_property
+    def address_insurance_providers(self) -> AddressInsuranceProviders:
         """Insurance providers accepted at an address."""
-        self.calendars = Calendars(self)
+        return AddressInsuranceProviders(self)
+
+    @cached_property
+    def calendars(self) -> Calendars:
         """An address's calendar: status, enable, disable."""
-        self.breaks = Breaks(self)
+        return Calendars(self)
+
+    @cached_property
+    def breaks(self) -> Breaks:
         """Calendar breaks."""
-        self.slots = Slots(self)
+        return Breaks(self)
+
+    @cached_property
+    def slots(self) -> Slots:
         """Availability (work periods), free slots and booking a slot."""
-        self.bookings = Bookings(self)
+        return Slots(self)
+
+    @cached_property
+    def bookings(self) -> Bookings:
         """Bookings: list, read, cancel, move, confirm, presence."""
-        self.notifications = Notifications(self)
+        return Bookings(self)
+
+    @cached_property
+    def notifications(self) -> Notifications:
         """The pull queue of notifications."""
+        return Notifications(self)
 
     def _request(self, target: Call[T]) -> T:
         """Send one call, retrying as the policy allows, and read its answer."""

@@ -189,6 +189,33 @@ class TestModels:
         assert "with=slot.services%2Cx.y" in raw
 
 
+class TestHttpClients:
+    def test_an_http_client_passed_in_is_used_and_left_open(self) -> None:
+        """`http_client=` sends through the caller's httpx client (its transport, its
+        settings) and `close()` leaves it to its owner (STYLE.md §8)."""
+        recorder = Recorder()
+        own = httpx.Client(transport=httpx.MockTransport(recorder), headers={"X-Tenant": "t1"})
+
+        with dpi.Client("id", SECRET, base_url="https://dp.test", http_client=own) as client:
+            client.facilities.list()
+
+        assert recorder.requests[-1].headers["x-tenant"] == "t1"
+        assert not own.is_closed
+        own.close()
+
+    async def test_async_client_lifecycle(self) -> None:
+        """The async client closes its own httpx client on exit."""
+        client = dpi.AsyncClient(
+            "id", SECRET, base_url="https://dp.test", transport=httpx.MockTransport(Recorder())
+        )
+
+        async with client:
+            facilities = await client.facilities.list()
+
+        assert [f.name for f in facilities] == ["Clinic"]
+        assert client._http.is_closed
+
+
 class TestErrors:
     @pytest.mark.parametrize(
         ("status", "kind"),
