@@ -116,6 +116,8 @@ def join_with(values: Iterable[Enum | str] | None) -> str | None:
     """`with` values as the official SDK sends them: one comma-separated parameter."""
     if not values:
         return None
+    if isinstance(values, str):  # one value given bare, not as a list of characters
+        values = [values]
     joined = ",".join(format_value(v) for v in values)
     return joined or None
 

@@ -62,7 +62,7 @@ from dpi._models import (
     SlotsWith,
     WorkPeriod,
 )
-from dpi._notifications import Notification, NotificationBatch, parse_notification
+from dpi._notifications import Notification, NotificationBatch, parse_pulled
 from dpi._waiting import AsyncEvent, AsyncOutcome, async_pause
 
 T = TypeVar("T")
@@ -1007,7 +1007,7 @@ class AsyncNotifications(_AsyncResource):
         """The oldest notification, or None when the queue is empty (pullNotification)."""
         try:
             return await self._client._request(
-                call("pullNotification", lambda r: parse_notification(r.json()))
+                call("pullNotification", lambda r: parse_pulled(r.json()))
             )
         except NotFound as error:
             if _empty_queue(error):

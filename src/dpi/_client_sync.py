@@ -60,7 +60,7 @@ from dpi._models import (
     SlotsWith,
     WorkPeriod,
 )
-from dpi._notifications import Notification, NotificationBatch, parse_notification
+from dpi._notifications import Notification, NotificationBatch, parse_pulled
 from dpi._waiting import Event, Outcome, sync_pause
 
 T = TypeVar("T")
@@ -996,9 +996,7 @@ class Notifications(_AsyncResource):
     def pull(self) -> Notification | None:
         """The oldest notification, or None when the queue is empty (pullNotification)."""
         try:
-            return self._client._request(
-                call("pullNotification", lambda r: parse_notification(r.json()))
-            )
+            return self._client._request(call("pullNotification", lambda r: parse_pulled(r.json())))
         except NotFound as error:
             if _empty_queue(error):
                 return None

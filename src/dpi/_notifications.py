@@ -332,11 +332,11 @@ class NotificationBatch(Model):
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> NotificationBatch:
-        """Read a pullMultipleNotification answer, each item by `parse_notification`."""
+        """Read a pullMultipleNotification answer; no item can make it fail."""
         body = response.json()
         items = body.get("notifications") or []
         return cls(
-            notifications=[parse_notification(item) for item in items],
+            notifications=[parse_pulled(item) for item in items],
             remaining=int(body.get("remaining") or 0),
         )
 
@@ -356,7 +356,26 @@ def parse_notification(body: bytes | str | Mapping[str, Any]) -> Notification:
             return model.model_validate(raw)  # type: ignore[return-value]
         except ValueError:
             pass  # a payload that drifted from its schema is still worth keeping
+    return _unknown(raw)
+
+
+def _unknown(raw: Mapping[str, Any]) -> UnknownNotification:
+    """Keep whatever can be kept: the name, the data object, the time when it is readable."""
     data = raw.get("data")
-    return UnknownNotification.model_validate(
-        {**raw, "data": data if isinstance(data, Mapping) else {}}
-    )
+    kept = {
+        "name": str(raw.get("name", "")),
+        "data": dict(data) if isinstance(data, Mapping) else {},
+    }
+    try:
+        return UnknownNotification.model_validate({**kept, "created_at": raw.get("created_at")})
+    except ValueError:
+        return UnknownNotification.model_validate(kept)
+
+
+def parse_pulled(raw: Any) -> Notification:
+    """`parse_notification` for what the pull queue answered: it never raises, since the
+    server has already consumed the notification; anything unreadable is kept as unknown."""
+    try:
+        return parse_notification(raw)
+    except ValueError:
+        return _unknown(raw if isinstance(raw, Mapping) else {"data": {"raw": raw}})

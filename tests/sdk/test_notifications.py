@@ -139,6 +139,27 @@ class TestParsing:
         assert isinstance(parsed, dpi.UnknownNotification)
         assert parsed.data == {"visit_booking": 7}
 
+    def test_a_pulled_batch_never_fails(self) -> None:
+        """Pulled items without a name or with an unreadable time are kept as unknown: they
+        are consumed on the server, so the batch must not be lost (wire.md §4.2 warning)."""
+        response = httpx.Response(
+            200,
+            json={
+                "notifications": [
+                    {"data": {"x": 1}},
+                    {"name": "slot-booked", "created_at": "yesterday", "data": []},
+                    "garbage",
+                ],
+                "remaining": 0,
+            },
+        )
+
+        batch = dpi.NotificationBatch.from_response(response)
+
+        assert [type(n) for n in batch.notifications] == [dpi.UnknownNotification] * 3
+        assert [n.name for n in batch.notifications] == ["", "slot-booked", ""]
+        assert batch.notifications[2].data == {"raw": "garbage"}
+
     def test_not_a_notification(self) -> None:
         """Only a body that is no notification at all raises (ValueError)."""
         with pytest.raises(ValueError, match="string `name`"):

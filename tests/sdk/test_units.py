@@ -183,10 +183,13 @@ class TestModels:
 
         client.slots.list(1, 2, 3, start=start, end=start, with_=[dpi.SlotsWith.SERVICES, "x.y"])
 
+        client.slots.list(1, 2, 3, start=start, end=start, with_="slot.services")
+
         raw = seen[0].url.raw_path.decode()
         assert raw.startswith("/api/v3/integration/facilities/1/doctors/2/addresses/3/slots?")
         assert "start=2026-01-06T10%3A00%3A00%2B00%3A00" in raw
         assert "with=slot.services%2Cx.y" in raw
+        assert seen[1].url.params["with"] == "slot.services"  # a bare string is one value
 
 
 class TestHttpClients:
