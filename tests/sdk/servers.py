@@ -127,9 +127,10 @@ class Seen:
 
     method: str
     path: str
-    at: float
+    at: float  # time.monotonic(), for intervals
     status: int
     injected: bool
+    wall: float = field(default_factory=time.time)  # for comparing with server times
 
 
 class FaultProxy:

@@ -301,9 +301,9 @@ class TestConsumer:
         assert handled == 3
         assert seen == ["slot-booked", "something-new", "break-created"]
 
-    async def test_async_loop_backs_off_and_stops(self) -> None:
-        """An empty queue is polled with growing pauses; setting `stop` ends the loop
-        promptly (issue #11 §6)."""
+    async def test_async_loop_backs_off(self) -> None:
+        """An empty queue is polled with pauses that double up to `max_idle_delay`, not in a
+        busy loop (issue #11 §6)."""
         queue = MockQueue(["slot-booked"])
         client = dpi.AsyncClient(
             "id", "s", base_url="https://dp.test", transport=httpx.MockTransport(queue)
@@ -318,14 +318,31 @@ class TestConsumer:
             client.notifications.consume(handler, idle_delay=0.05, max_idle_delay=0.2, stop=stop)
         )
         await asyncio.sleep(0.5)
-        started = time.monotonic()
         stop.set()
         handled = await task
 
         assert handled == 1
         assert seen == ["slot-booked"]
-        assert time.monotonic() - started < 0.2
-        assert 3 <= queue.pulls <= 8  # 0.05, 0.1, 0.2, 0.2... not a busy loop
+        assert 3 <= queue.pulls <= 8  # pauses of 0.05, 0.1, 0.2, 0.2...
+
+    async def test_stop_cuts_a_long_pause_short(self) -> None:
+        """Setting `stop` ends the loop at once, even in the middle of a long idle pause."""
+        client = dpi.AsyncClient(
+            "id", "s", base_url="https://dp.test", transport=httpx.MockTransport(MockQueue())
+        )
+        stop = asyncio.Event()
+
+        async def handler(notification: dpi.Notification) -> None:
+            raise AssertionError("the queue is empty")
+
+        task = asyncio.create_task(client.notifications.consume(handler, idle_delay=30, stop=stop))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        stop.set()
+        handled = await asyncio.wait_for(task, timeout=5)
+
+        assert handled == 0
+        assert time.monotonic() - started < 2
 
 
 def _booking_call() -> bytes:
