@@ -274,3 +274,79 @@ class TestRetries:
             client.facilities.list()
 
         assert time.monotonic() - started >= 0.3  # 0.1 + 0.2 of backoff
+
+
+class TestEveryMethodSync:
+    def test_every_operation_once_over_https(self, live: LiveDpi) -> None:
+        """The generated sync client calls each operation of the table once, for real, over
+        HTTPS (the async tests cover the error paths; notifications need issue #9)."""
+        estate = live.estate(features=frozenset({"remove_address_integration"}))
+        p = place(estate)
+        f, d = p.facility_id, p.doctor_id
+        service = str(estate.address_service_ids[0])
+        provider = estate.provider_ids[0]
+        ten = TUE.replace(hour=10)
+        period = dpi.WorkPeriod(
+            start=ten,
+            end=TUE.replace(hour=12),
+            address_services=[dpi.PeriodService(address_service_id=service, duration=30)],
+        )
+        patient = dpi.Patient(name="Iga", phone="+48500700800")
+        client = dpi.Client(
+            estate.client_id, estate.client_secret, base_url=live.url, verify=live.ca_cert
+        )
+
+        with client:
+            assert client.get_access_token().token_type == "bearer"
+            assert client.facilities.list()
+            assert client.facilities.get(f).id == str(f)
+            assert client.doctors.list(f)
+            assert client.doctors.get(f, d).id == str(d)
+            assert client.addresses.list(f, d)
+            assert client.addresses.get(*p.ids).id == str(p.address_id)
+            client.addresses.update(*p.ids, insurance_support="private")
+            assert client.services.list()
+            added = client.address_services.add(*p.ids, service_id=estate.service_ids[2])
+            assert client.address_services.get(*p.ids, added.id).id == added.id
+            client.address_services.update(*p.ids, added.id, description="Updated")
+            assert len(client.address_services.list(*p.ids)) == 3
+            client.address_services.delete(*p.ids, added.id)
+            assert client.insurance_providers.list()
+            assert client.insurance_providers.plans(provider)
+            client.address_insurance_providers.add(*p.ids, provider)
+            client.address_insurance_providers.update_or_create(*p.ids, provider, plan_ids=[])
+            assert client.address_insurance_providers.list(*p.ids)
+            client.address_insurance_providers.delete(*p.ids, provider)
+            client.slots.replace(*p.ids, [period])
+            assert client.calendars.get(*p.ids).status == "enabled"
+            client.calendars.disable(*p.ids)
+            client.calendars.enable(*p.ids)
+            pause = client.breaks.add(
+                *p.ids, since=TUE.replace(hour=11), till=TUE.replace(hour=11, minute=30)
+            )
+            assert client.breaks.get(*p.ids, pause.id).id == pause.id
+            client.breaks.move(
+                *p.ids, pause.id, since=TUE.replace(hour=11), till=TUE.replace(hour=12)
+            )
+            assert client.breaks.list(*p.ids, since=TUE, till=TUE + timedelta(days=1))
+            client.breaks.delete(*p.ids, pause.id)
+            assert client.slots.list(*p.ids, start=TUE, end=TUE + timedelta(days=1))
+            first = client.slots.book(
+                *p.ids, ten, address_service_id=service, duration=30, patient=patient
+            )
+            moved = client.bookings.move(
+                *p.ids, first.id, start=TUE.replace(hour=11), address_service_id=service
+            )
+            client.bookings.confirm(*p.ids, moved.id)
+            assert client.bookings.get(*p.ids, moved.id).id == moved.id
+            assert client.bookings.list(*p.ids, start=TUE, end=TUE + timedelta(days=1)).items
+            live.clock.advance(days=1, hours=5)  # Tuesday 14:00 in Warsaw: the visit is past
+            try:
+                client.bookings.mark_presence(*p.ids, moved.id)
+                client.bookings.mark_absence(*p.ids, moved.id)
+                client.doctors.request_opinion(f, d, phone=patient.phone)
+            finally:
+                live.clock.advance(days=-1, hours=-5)
+            client.bookings.cancel(*p.ids, moved.id)
+            client.slots.delete(*p.ids, date(2026, 1, 6))
+            client.addresses.remove_integration(*p.ids)
