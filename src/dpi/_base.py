@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
 
 from dpi._auth import ClientCredentialsAuth, Secret
-from dpi._exceptions import error_from_response
+from dpi._exceptions import ConnectionError, error_from_response
 from dpi._operations import API_PREFIX, OPERATIONS, TOKEN_PATH, Operation
 from dpi._ratelimit import RateLimitState
 from dpi._retry import DEFAULT_RETRY_POLICY, NO_RETRIES, RetryPolicy
@@ -164,6 +164,10 @@ class Call(Generic[T]):
     params: Mapping[str, object | None] = field(default_factory=dict)
     json: Any = None
     retry: bool | None = None  # None: the client's policy decides
+    # After a lost answer (no response, or a 5xx), finds what the call may have created, or
+    # None; the call is retried only when nothing was found. A coroutine function for the
+    # async client. The API has no idempotency key: this is how a POST retries safely.
+    recover: Callable[[], Any] | None = None
 
 
 def call(
@@ -174,9 +178,20 @@ def call(
     params: Mapping[str, object | None] | None = None,
     json: Any = None,
     retry: bool | None = None,
+    recover: Callable[[], Any] | None = None,
 ) -> Call[T]:
     """A `Call` of the operation named by its operationId."""
-    return Call(OPERATIONS[operation_id], parse, path or {}, params or {}, json, retry)
+    return Call(OPERATIONS[operation_id], parse, path or {}, params or {}, json, retry, recover)
+
+
+def raise_lost(request: httpx.Request, cause: httpx.TransportError) -> NoReturn:
+    """Raise the ConnectionError of a request that got no answer."""
+    raise ConnectionError(f"{type(cause).__name__}: {cause}", request=request) from cause
+
+
+def digits(phone: str | None) -> str:
+    """A phone number's digits, to compare numbers written differently."""
+    return "".join(ch for ch in phone or "" if ch.isdigit())
 
 
 def address_path(facility_id: Id, doctor_id: Id, address_id: Id) -> dict[str, object]:

@@ -6,11 +6,12 @@ Do not edit: change `_client_async.py` and run `python scripts/sync_sdk.py`.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 
 import httpx
 
@@ -22,14 +23,16 @@ from dpi._base import (
     NotGiven,
     address_path,
     call,
+    digits,
     given,
     join_with,
     model_body,
     parse_items,
     parse_model,
     parse_none,
+    raise_lost,
 )
-from dpi._exceptions import ConnectionError, NotFound, RateLimited, ServerError
+from dpi._exceptions import ConnectionError, DpiError, NotFound, RateLimited, ServerError
 from dpi._models import (
     AccessToken,
     Address,
@@ -158,27 +161,43 @@ class Client(BaseClient[httpx.Client, httpx.BaseTransport]):
         """Send one call, retrying as the policy allows, and read its answer."""
         request = self._build(target)
         policy = self._may_retry(target)
+        # A call that can look up what it created may be retried like an idempotent one.
+        idempotent = True if target.recover is not None else None
         attempt = 0
+        fail: Callable[[], T]  # raises the error of the last attempt
         while True:
             try:
                 response = self._http.send(request, auth=self.auth)
             except httpx.TransportError as exc:
-                delay = policy.delay_after_error(attempt, request.method)
-                if delay is None:
-                    raise ConnectionError(f"{type(exc).__name__}: {exc}", request=request) from exc
+                lost = True
+                delay = policy.delay_after_error(attempt, request.method, idempotent=idempotent)
+                fail = functools.partial(raise_lost, request, exc)
             except (ServerError, RateLimited) as exc:
-                # The token endpoint failed inside the auth flow. Minting a token twice is
-                # harmless, so this retries whatever the method of the call itself.
+                # The token endpoint failed inside the auth flow (the call itself was not
+                # sent). Minting a token twice is harmless: retry whatever the call's method.
                 if exc.response is None:
                     raise
                 delay = policy.delay_after_response(attempt, exc.response, idempotent=True)
                 if delay is None:
                     raise
+                lost = False
+                fail = functools.partial(_reraise, exc)
             else:
-                delay = policy.delay_after_response(attempt, response)
-                if delay is None:
+                lost = response.status_code >= 500
+                delay = policy.delay_after_response(attempt, response, idempotent=idempotent)
+                if delay is None and not (lost and target.recover is not None):
                     return self._finish(target, response)
-                response.close()
+                response.close()  # the body was read: _finish can still raise from it
+                fail = functools.partial(self._finish, target, response)
+            if lost and target.recover is not None:
+                try:
+                    found: T | None = target.recover()
+                except DpiError:
+                    return fail()  # cannot tell whether the call took effect: do not repeat it
+                if found is not None:
+                    return found
+            if delay is None:
+                return fail()
             attempt += 1
             sync_pause(None, delay)
 
@@ -208,6 +227,10 @@ class Client(BaseClient[httpx.Client, httpx.BaseTransport]):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _reraise(error: Exception) -> NoReturn:
+    raise error
 
 
 class _AsyncResource:
@@ -769,9 +792,15 @@ class Slots(_AsyncResource):
         insurance_provider_id: Id | None = None,
         insurance_plan_id: Id | None = None,
         retry: bool | None = None,
+        safe_retry: bool = False,
     ) -> Booking:
-        """Book the free slot at `start` (bookSlot). A POST: not retried unless
-        `retry=True` (a lost answer may hide a booking already made)."""
+        """Book the free slot at `start` (bookSlot).
+
+        A POST, so not retried by default: a lost answer may hide a booking already made.
+        `retry=True` retries anyway. `safe_retry=True` retries connection errors and 5xx
+        only after looking the booking up (this patient's phone, this start): when it exists,
+        it is the answer, so one call never books twice.
+        """
         body: dict[str, Any] = {
             "address_service_id": str(address_service_id),
             "duration": duration,
@@ -788,6 +817,29 @@ class Slots(_AsyncResource):
         body.update(
             {k: str(v) if k.endswith("_id") else v for k, v in optional.items() if v is not None}
         )
+
+        def made() -> Booking | None:
+            page = self._client.bookings.list(
+                facility_id,
+                doctor_id,
+                address_id,
+                start=start,
+                end=start + timedelta(minutes=duration),
+                with_=[BookingsWith.PATIENT],
+            )
+            phone = digits(body["patient"].get("phone"))
+            return next(
+                (
+                    b
+                    for b in page.items
+                    if b.status == "booked"
+                    and b.start_at == start
+                    and b.patient is not None
+                    and digits(b.patient.phone) == phone
+                ),
+                None,
+            )
+
         return self._client._request(
             call(
                 "bookSlot",
@@ -795,6 +847,7 @@ class Slots(_AsyncResource):
                 {**address_path(facility_id, doctor_id, address_id), "start": start},
                 json=body,
                 retry=retry,
+                recover=made if safe_retry else None,
             )
         )
 
@@ -919,15 +972,31 @@ class Bookings(_AsyncResource):
         to_address_id: Id | None = None,
         with_: Iterable[MoveBookingWith | str] = (),
         retry: bool | None = None,
+        safe_retry: bool = False,
     ) -> Booking:
         """Move a booking (moveBooking): the old one is canceled and the answer is the new
         booking, with a new id. `to_address_id` names another address of the doctor (or of
-        another doctor in the facility). A POST: not retried unless `retry=True`."""
+        another doctor in the facility).
+
+        A POST: not retried unless `retry=True`, or `safe_retry=True`, which after a lost
+        answer first reads the booking's `moving` data and answers the booking it moved to.
+        """
         body: dict[str, Any] = given(start=start, address_service_id=str(address_service_id))
         if duration is not None:
             body["duration"] = duration
         if to_address_id is not None:
             body["address_id"] = str(to_address_id)
+
+        def made() -> Booking | None:
+            old = self.get(
+                facility_id, doctor_id, address_id, booking_id, with_=[BookingWith.MOVING]
+            )
+            newest = old.moving.newest_booking_id if old.moving else None
+            if newest is None or newest == old.id:
+                return None
+            target = address_id if to_address_id is None else to_address_id
+            return self.get(facility_id, doctor_id, target, newest)
+
         return self._client._request(
             call(
                 "moveBooking",
@@ -936,6 +1005,7 @@ class Bookings(_AsyncResource):
                 params={"with": join_with(with_)},
                 json=body,
                 retry=retry,
+                recover=made if safe_retry else None,
             )
         )
 

@@ -52,9 +52,12 @@ class RetryPolicy:
             idempotent = method.upper() in IDEMPOTENT_METHODS
         return self.retry_non_idempotent or idempotent
 
-    def delay_after_error(self, attempt: int, method: str) -> float | None:
-        """Seconds to wait before retry `attempt + 1` after a transport error, or None."""
-        return self._backoff(attempt) if self._may_retry(attempt, method) else None
+    def delay_after_error(
+        self, attempt: int, method: str, *, idempotent: bool | None = None
+    ) -> float | None:
+        """Seconds to wait before retry `attempt + 1` after a transport error, or None;
+        `idempotent` overrides what the method says."""
+        return self._backoff(attempt) if self._may_retry(attempt, method, idempotent) else None
 
     def delay_after_response(
         self, attempt: int, response: httpx.Response, *, idempotent: bool | None = None

@@ -112,13 +112,15 @@ class LiveDpi:
 @dataclass
 class Fault:
     """Answer the next request matching `method` and `path_part` with `status` instead of
-    forwarding it (then the fault is used up)."""
+    forwarding it (then the fault is used up). With `forward`, the request does reach the
+    server and only its answer is replaced: an answer lost on the way back."""
 
     status: int
     method: str = "*"
     path_part: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b'{"errors": [], "message": "injected"}'
+    forward: bool = False
 
 
 @dataclass
@@ -177,7 +179,7 @@ class FaultProxy:
             if not message.get("more_body"):
                 break
         fault = self._take_fault(method, path)
-        if fault is not None:
+        if fault is not None and not fault.forward:
             status, headers, content = fault.status, fault.headers, fault.body
         else:
             assert self._http is not None
@@ -196,6 +198,8 @@ class FaultProxy:
                 for k, v in upstream.headers.items()
                 if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
             }
+            if fault is not None:  # forwarded, then the answer is lost
+                status, headers, content = fault.status, fault.headers, fault.body
         with self._lock:
             self.seen.append(Seen(method, path, time.monotonic(), status, fault is not None))
         raw_headers = [(k.encode(), v.encode()) for k, v in headers.items()]

@@ -276,6 +276,101 @@ class TestRetries:
         assert time.monotonic() - started >= 0.3  # 0.1 + 0.2 of backoff
 
 
+class TestSafeRetry:
+    """bookSlot and moveBooking have no idempotency key; `safe_retry` looks before it
+    repeats them (issue #11 "go beyond where the Docplanner API needs it")."""
+
+    def _open(self, client: dpi.Client, estate: TestEstate) -> str:
+        service = str(estate.address_service_ids[0])
+        client.slots.replace(
+            *place(estate).ids,
+            [
+                dpi.WorkPeriod(
+                    start=TUE.replace(hour=10),
+                    end=TUE.replace(hour=12),
+                    address_services=[dpi.PeriodService(address_service_id=service, duration=30)],
+                )
+            ],
+        )
+        return service
+
+    def test_a_booking_whose_answer_was_lost_is_found_not_repeated(
+        self, live: LiveDpi, proxy: FaultProxy
+    ) -> None:
+        """The server booked but the 200 became a 503 on the way back: the client finds the
+        booking by patient and start and answers it; bookSlot was sent once."""
+        estate = live.estate()
+        p = place(estate)
+        with sync_client(proxy, estate, retries=dpi.RetryPolicy(backoff=0)) as client:
+            service = self._open(client, estate)
+            proxy.faults.append(Fault(503, "POST", "/book", forward=True))
+
+            booked = client.slots.book(
+                *p.ids,
+                TUE.replace(hour=10),
+                address_service_id=service,
+                duration=30,
+                patient={"name": "Ola", "phone": "+48 500 000 003"},
+                safe_retry=True,
+            )
+            page = client.bookings.list(*p.ids, start=TUE, end=TUE + timedelta(days=1))
+
+        assert proxy.count("POST", "/book") == 1
+        assert [b.id for b in page.items] == [booked.id]
+        assert booked.start_at == TUE.replace(hour=10)
+
+    def test_a_booking_that_never_arrived_is_sent_again(
+        self, live: LiveDpi, proxy: FaultProxy
+    ) -> None:
+        """The 503 came before the server: the lookup finds nothing and bookSlot is retried."""
+        estate = live.estate()
+        p = place(estate)
+        with sync_client(proxy, estate, retries=dpi.RetryPolicy(backoff=0)) as client:
+            service = self._open(client, estate)
+            proxy.faults.append(Fault(503, "POST", "/book"))
+
+            booked = client.slots.book(
+                *p.ids,
+                TUE.replace(hour=10),
+                address_service_id=service,
+                duration=30,
+                patient={"name": "Ola", "phone": "+48500000003"},
+                safe_retry=True,
+            )
+
+        assert [s.status for s in proxy.seen if s.path.endswith("/book")] == [503, 200]
+        assert booked.status == "booked"
+
+    def test_a_move_whose_answer_was_lost_answers_the_new_booking(
+        self, live: LiveDpi, proxy: FaultProxy
+    ) -> None:
+        """A lost moveBooking answer is recovered from the old booking's `moving` data."""
+        estate = live.estate()
+        p = place(estate)
+        with sync_client(proxy, estate, retries=dpi.RetryPolicy(backoff=0)) as client:
+            service = self._open(client, estate)
+            first = client.slots.book(
+                *p.ids,
+                TUE.replace(hour=10),
+                address_service_id=service,
+                duration=30,
+                patient={"name": "Ola", "phone": "+48500000003"},
+            )
+            proxy.faults.append(Fault(502, "POST", "/move", forward=True))
+
+            moved = client.bookings.move(
+                *p.ids,
+                first.id,
+                start=TUE.replace(hour=11),
+                address_service_id=service,
+                safe_retry=True,
+            )
+
+        assert proxy.count("POST", "/move") == 1
+        assert moved.id != first.id
+        assert moved.start_at == TUE.replace(hour=11)
+
+
 class TestEveryMethodSync:
     def test_every_operation_once_over_https(self, live: LiveDpi) -> None:
         """The generated sync client calls each operation of the table once, for real, over
