@@ -435,6 +435,28 @@ class TestWebhookApp:
         assert wrong_method.status_code == 405
 
 
+async def test_webhook_app_lifespan_and_large_bodies() -> None:
+    """The app completes ASGI lifespan (so any server can run it) and refuses bodies over
+    8 MiB with 413."""
+    app = dpi.WebhookApp()
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://v") as http:
+        too_big = await http.post("/", content=b" " * (8 * 1024 * 1024 + 1))
+
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert too_big.status_code == 413
+
+
 def test_deny_must_be_a_4xx() -> None:
     """A denial with a non-4xx status is refused when built (§12: 4xx with error_code)."""
     with pytest.raises(ValueError, match="4xx"):

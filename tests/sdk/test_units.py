@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 import dpi
+from dpi._ratelimit import parse_retry_after
 from dpi._retry import RetryPolicy
 
 SECRET = "s3cr3t-never-shown"
@@ -274,6 +275,19 @@ class TestRateLimitAndRetryArithmetic:
         assert (state.limit, state.remaining, state.used) == (40, 12, 28)
         assert state.seconds_until_reset(datetime(2026, 11, 27, 18, 8, tzinfo=UTC)) == 60
         assert dpi.RateLimitState.from_headers({}) is None
+
+    def test_retry_after_forms_and_bad_values(self) -> None:
+        """Retry-After may be seconds or an HTTP date; unreadable headers count as absent."""
+        now = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+        assert parse_retry_after({"Retry-After": "12"}, now) == 12
+        assert parse_retry_after({"retry-after": "Mon, 05 Jan 2026 08:00:30 GMT"}, now) == 30
+        assert parse_retry_after({"Retry-After": "soon"}, now) is None
+        assert parse_retry_after({}, now) is None
+        odd = dpi.RateLimitState.from_headers(
+            {"X-RateLimit-Limit": "many", "X-RateLimit-Reset": "2026-01-05T09:00:00"}
+        )
+        assert odd == dpi.RateLimitState(None, None, None, None)  # a reset needs an offset
 
     def test_backoff_doubles_with_jitter_and_a_cap(self) -> None:
         """Delays grow 0.5, 1, 2... within ±jitter, never beyond max_backoff."""
