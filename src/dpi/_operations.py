@@ -17,12 +17,15 @@ _A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
 @dataclass(frozen=True)
 class Operation:
     """One endpoint. `path` is relative to `API_PREFIX`; `method_name` is the SDK's
-    `resource.method` for it (the same on `Client` and `AsyncClient`)."""
+    `resource.method` for it (the same on `Client` and `AsyncClient`). `aliases` are other
+    names the operation goes by: the OAS names the notification operations in words
+    ("Pull Notification"), the PHP SDK in camel case (`pullNotification`)."""
 
     operation_id: str
     method: str
     path: str
     method_name: str
+    aliases: tuple[str, ...] = ()
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -139,15 +142,26 @@ OPERATIONS: dict[str, Operation] = {
             _A + "/bookings/{booking_id}/presence/patient",
             "bookings.mark_absence",
         ),
-        Operation("pullNotification", "GET", "/notifications", "notifications.pull"),
+        Operation(
+            "pullNotification",
+            "GET",
+            "/notifications",
+            "notifications.pull",
+            ("Pull Notification",),
+        ),
         Operation(
             "pullMultipleNotification",
             "GET",
             "/notifications/multiple",
             "notifications.pull_many",
+            ("Pull Multiple Notification", "pullMultipleNotifications"),
         ),
         Operation(
-            "releaseNotifications", "POST", "/notifications/release", "notifications.release"
+            "releaseNotifications",
+            "POST",
+            "/notifications/release",
+            "notifications.release",
+            ("Release Notifications",),
         ),
     )
 }
