@@ -318,7 +318,8 @@ class BaseClient(Generic[HttpT, TransportT]):
             json=target.json,
         )
 
-    def _may_retry(self, target: Call[Any]) -> RetryPolicy:
+    def _policy_for(self, target: Call[Any]) -> RetryPolicy:
+        """The retry policy of one call: the client's, unless the call says otherwise."""
         if target.retry is False:
             return NO_RETRIES
         if target.retry and not self.retry_policy.retry_non_idempotent:

@@ -160,7 +160,7 @@ class Client(BaseClient[httpx.Client, httpx.BaseTransport]):
     def _request(self, target: Call[T]) -> T:
         """Send one call, retrying as the policy allows, and read its answer."""
         request = self._build(target)
-        policy = self._may_retry(target)
+        policy = self._policy_for(target)
         # A call that can look up what it created may be retried like an idempotent one.
         idempotent = True if target.recover is not None else None
         attempt = 0

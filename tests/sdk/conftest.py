@@ -6,7 +6,6 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -71,8 +70,3 @@ def proxy(live: LiveDpi) -> Iterator[FaultProxy]:
     app.url = server.url
     yield app
     server.stop()
-
-
-@pytest.fixture
-def ca_cert(live: LiveDpi) -> Path:
-    return live.ca_cert
