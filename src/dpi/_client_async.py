@@ -65,7 +65,7 @@ from dpi._models import (
     SlotsWith,
     WorkPeriod,
 )
-from dpi._notifications import Notification, NotificationBatch, parse_pulled
+from dpi._notifications import HandlerFailed, Notification, NotificationBatch, parse_pulled
 from dpi._waiting import AsyncEvent, AsyncOutcome, async_pause
 
 T = TypeVar("T")
@@ -1119,16 +1119,20 @@ class AsyncNotifications(_AsyncResource):
         is set (or, with `stop_when_empty`, the queue is empty). Returns how many were handled.
 
         An empty queue is polled again after `idle_delay` seconds, doubling up to
-        `max_idle_delay` while it stays empty. `stop` is checked between notifications, so
-        a batch already pulled is always handed over in full before the loop ends; an
-        exception from `handler` ends the loop and propagates.
+        `max_idle_delay` while it stays empty. `stop` is checked between batches, so a batch
+        already pulled is always handed over in full. Pulled notifications are gone from the
+        server: when `handler` raises, the loop ends with `HandlerFailed`, which carries the
+        notification that failed and the rest of its batch (the original error is its cause).
         """
         handled = 0
         delay = idle_delay
         while stop is None or not stop.is_set():
             batch = await self.pull_many(limit)
-            for notification in batch.notifications:
-                await handler(notification)
+            for index, notification in enumerate(batch.notifications):
+                try:
+                    await handler(notification)
+                except Exception as exc:
+                    raise HandlerFailed(notification, batch.notifications[index + 1 :]) from exc
                 handled += 1
             if batch.remaining > 0:
                 delay = idle_delay

@@ -341,6 +341,23 @@ class NotificationBatch(Model):
         )
 
 
+class HandlerFailed(Exception):
+    """A consumer's handler raised (the original error is `__cause__`).
+
+    Attributes:
+        notification: the notification the handler failed on.
+        unhandled: the rest of its batch, oldest first. They were pulled, so the server will
+            not serve them again: keep them (or handle them) before pulling on.
+    """
+
+    def __init__(self, notification: Notification, unhandled: list[Notification]) -> None:
+        self.notification = notification
+        self.unhandled = unhandled
+        super().__init__(
+            f"handler failed on {notification.name!r}; {len(unhandled)} more left unhandled"
+        )
+
+
 def parse_notification(body: bytes | str | Mapping[str, Any]) -> Notification:
     """The typed model of one notification: a push body (bytes or text) or a decoded object.
 

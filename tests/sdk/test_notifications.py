@@ -301,6 +301,25 @@ class TestConsumer:
         assert handled == 3
         assert seen == ["slot-booked", "something-new", "break-created"]
 
+    def test_a_failing_handler_hands_back_the_rest_of_the_batch(self) -> None:
+        """Pulled notifications are consumed: when the handler raises, HandlerFailed carries
+        the one that failed and the rest of the batch, with the original error as cause."""
+        queue = MockQueue(["slot-booked", "break-created", "break-moved"])
+        client = dpi.Client(
+            "id", "s", base_url="https://dp.test", transport=httpx.MockTransport(queue)
+        )
+
+        def handler(notification: dpi.Notification) -> None:
+            if notification.name == "break-created":
+                raise RuntimeError("disk full")
+
+        with pytest.raises(dpi.HandlerFailed) as failed:
+            client.notifications.consume(handler, stop_when_empty=True)
+
+        assert failed.value.notification.name == "break-created"
+        assert [n.name for n in failed.value.unhandled] == ["break-moved"]
+        assert isinstance(failed.value.__cause__, RuntimeError)
+
     async def test_async_loop_backs_off(self) -> None:
         """An empty queue is polled with pauses that double up to `max_idle_delay`, not in a
         busy loop (issue #11 §6)."""
