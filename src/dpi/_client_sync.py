@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -67,6 +68,7 @@ from dpi._notifications import HandlerFailed, Notification, NotificationBatch, p
 from dpi._waiting import Event, Outcome, sync_pause
 
 T = TypeVar("T")
+log = logging.getLogger("dpi")
 
 EMPTY_QUEUE_MESSAGE = "No notifications found"
 
@@ -169,7 +171,7 @@ class Client(BaseClient[httpx.Client, httpx.BaseTransport]):
             try:
                 response = self._http.send(request, auth=self.auth)
             except httpx.TransportError as exc:
-                lost = True
+                lost, reason = True, type(exc).__name__
                 delay = policy.delay_after_error(attempt, request.method, idempotent=idempotent)
                 fail = functools.partial(raise_lost, request, exc)
             except (ServerError, RateLimited) as exc:
@@ -180,10 +182,10 @@ class Client(BaseClient[httpx.Client, httpx.BaseTransport]):
                 delay = policy.delay_after_response(attempt, exc.response, idempotent=True)
                 if delay is None:
                     raise
-                lost = False
+                lost, reason = False, f"token endpoint answered {exc.status}"
                 fail = functools.partial(_reraise, exc)
             else:
-                lost = response.status_code >= 500
+                lost, reason = response.status_code >= 500, f"answered {response.status_code}"
                 delay = policy.delay_after_response(attempt, response, idempotent=idempotent)
                 if delay is None and not (lost and target.recover is not None):
                     return self._finish(target, response)
@@ -199,6 +201,15 @@ class Client(BaseClient[httpx.Client, httpx.BaseTransport]):
             if delay is None:
                 return fail()
             attempt += 1
+            # Method, path and reason only: no header, so no token, ever reaches the log.
+            log.info(
+                "dpi: retry %d of %s %s in %.2f s (%s)",
+                attempt,
+                request.method,
+                request.url.path,
+                delay,
+                reason,
+            )
             sync_pause(None, delay)
 
     def get_access_token(self) -> AccessToken:

@@ -135,6 +135,18 @@ class TestTokenCache:
 
         assert answers == []
 
+    def test_retries_are_logged_without_secrets(self, caplog: pytest.LogCaptureFixture) -> None:
+        """Each retry logs method, path, delay and reason on the `dpi` logger, nothing more."""
+        recorder = Recorder([httpx.Response(503, json={"message": "busy"})])
+        client = make_client(recorder, retries=dpi.RetryPolicy(backoff=0))
+
+        with caplog.at_level(logging.INFO, logger="dpi"):
+            client.facilities.list()
+
+        assert caplog.messages == [
+            "dpi: retry 1 of GET /api/v3/integration/facilities in 0.00 s (answered 503)"
+        ]
+
 
 class TestModels:
     def test_unknown_fields_are_kept_and_ids_become_strings(self) -> None:
