@@ -41,6 +41,28 @@ def test_folders_per_resource_and_every_operation_once() -> None:
     ]
 
 
+def test_routes_it_does_not_know_still_get_a_folder() -> None:
+    """A new route (say, from a later issue) lands in its tag's folder with a path variable,
+    rather than breaking the command."""
+    document = openapi_document()
+    document["paths"]["/api/v3/integration/widgets/{widget_id}"] = {
+        "get": {
+            "operationId": "getWidget",
+            "tags": ["Widgets"],
+            "parameters": [
+                {"in": "path", "name": "widget_id", "required": True, "schema": {"type": "string"}}
+            ],
+        }
+    }
+
+    made = collection(document)
+
+    [folder] = [f for f in made["item"] if f["name"] == "Widgets"]
+    assert folder["item"][0]["request"]["url"]["variable"] == [
+        {"key": "widget_id", "value": "{{widgetId}}"}
+    ]
+
+
 def test_oauth2_client_credentials_preset() -> None:
     """The collection authenticates with OAuth2 client credentials from the environment."""
     auth = collection(openapi_document())["auth"]

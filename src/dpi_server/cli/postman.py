@@ -76,9 +76,18 @@ def _variable(name: str) -> str:
     return "{{" + name + "}}"
 
 
-def _folder(path: str) -> str:
+def _path_variable(name: str) -> str:
+    """The environment variable of a path parameter (`booking_id` → `bookingId`)."""
+    if name in PATH_VARIABLES:
+        return PATH_VARIABLES[name][0]
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _folder(path: str, op: dict[str, Any]) -> str:
     segments = [s for s in path.split("/") if s and not s.startswith("{")]
-    return FOLDERS[segments[-1]]
+    # A route this table does not know yet goes to the folder of its first OpenAPI tag.
+    return FOLDERS.get(segments[-1]) or (op.get("tags") or ["Other"])[0]
 
 
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +147,7 @@ def _request(
         "path": parts,
     }
     variables = [
-        {"key": p["name"], "value": _variable(PATH_VARIABLES[p["name"]][0])}
+        {"key": p["name"], "value": _variable(_path_variable(p["name"]))}
         for p in op.get("parameters", [])
         if p["in"] == "path"
     ]
@@ -191,7 +200,7 @@ def collection(document: dict[str, Any]) -> dict[str, Any]:
     folders: dict[str, list[dict[str, Any]]] = {name: [] for name in FOLDER_ORDER}
     for path, methods in document["paths"].items():
         for method, op in methods.items():
-            folders[_folder(path)].append(
+            folders.setdefault(_folder(path, op), []).append(
                 {"name": op["operationId"], "request": _request(document, method, path, op)}
             )
     auth = {
