@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel
 
 from dpi._auth import ClientCredentialsAuth, Secret
-from dpi._exceptions import ConnectionError, error_from_response
+from dpi._exceptions import ConnectionError, DpiError, error_from_response
 from dpi._operations import API_PREFIX, OPERATIONS, TOKEN_PATH, Operation
 from dpi._ratelimit import RateLimitState
 from dpi._retry import DEFAULT_RETRY_POLICY, NO_RETRIES, RetryPolicy
@@ -331,4 +331,12 @@ class BaseClient(Generic[HttpT, TransportT]):
         self._rate_limit = RateLimitState.from_headers(response.headers)
         if not response.is_success:
             raise error_from_response(response)
-        return target.parse(response)
+        try:
+            return target.parse(response)
+        except ValueError as exc:  # not JSON, or JSON that does not fit the model
+            raise DpiError(
+                f"unreadable answer to {target.operation.operation_id}: {exc}",
+                status=response.status_code,
+                request=response.request,
+                response=response,
+            ) from exc

@@ -294,6 +294,14 @@ class Slot(Model):
     address_services: Annotated[list[AddressService], BeforeValidator(_unwrap_items)] | None = None
 
 
+def _date_part(value: Any) -> Any:
+    """`birth_date` is a date, but the official SDK sends (and so some systems store) a full
+    date-time (wire.md §1.6): keep its date."""
+    if isinstance(value, str) and len(value) > 10 and value[10] in "T ":
+        return value[:10]
+    return value
+
+
 class BookingPatient(Model):
     """The patient of a booking."""
 
@@ -301,7 +309,7 @@ class BookingPatient(Model):
     surname: str | None = None
     email: str | None = None
     phone: str | None = None
-    birth_date: date | None = None
+    birth_date: Annotated[date | None, BeforeValidator(_date_part)] = None
     nin: str | None = None
     gender: str | None = None
     is_returning: bool | None = None

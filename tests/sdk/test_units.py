@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -155,6 +155,19 @@ class TestModels:
 
         assert facility.id == "1"
         assert facility.model_extra == {"new": True}
+
+    def test_birth_dates_written_as_date_times_are_read(self) -> None:
+        """A birth date sent as a full date-time (the official SDK's habit) reads as a date."""
+        patient = dpi.BookingPatient.model_validate({"birth_date": "1985-01-01T00:00:00+01:00"})
+
+        assert patient.birth_date == date(1985, 1, 1)
+
+    def test_an_answer_that_does_not_fit_is_a_dpi_error(self) -> None:
+        """A success body the models cannot read raises DpiError (every SDK error is one)."""
+        recorder = Recorder([httpx.Response(200, json={"_items": [{"name": "no id"}]})])
+
+        with pytest.raises(dpi.DpiError, match="unreadable answer to getFacilities"):
+            make_client(recorder).facilities.list()
 
     def test_not_given_differs_from_none(self) -> None:
         """PATCH bodies hold only the given fields; None is sent as null (STYLE.md §9)."""
