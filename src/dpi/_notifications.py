@@ -334,6 +334,8 @@ class NotificationBatch(Model):
     def from_response(cls, response: httpx.Response) -> NotificationBatch:
         """Read a pullMultipleNotification answer; no item can make it fail."""
         body = response.json()
+        if not isinstance(body, Mapping):
+            raise ValueError("a batch is a JSON object")
         items = body.get("notifications") or []
         return cls(
             notifications=[parse_pulled(item) for item in items],
