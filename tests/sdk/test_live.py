@@ -10,13 +10,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 import dpi
 from dpi_server.testing.estate import TestEstate
-from tests.sdk.conftest import place
+from tests.sdk.conftest import Place, place
 from tests.sdk.servers import Fault, FaultProxy, LiveDpi
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -238,21 +239,8 @@ class TestRetries:
             proxy.faults.extend([Fault(503, "POST", "/book"), Fault(503, "POST", "/book")])
 
             with pytest.raises(dpi.ServerError):
-                client.slots.book(
-                    *p.ids,
-                    TUE.replace(hour=10),
-                    address_service_id=service,
-                    duration=30,
-                    patient={"name": "Ola", "phone": "+48500000001"},
-                )
-            booked = client.slots.book(
-                *p.ids,
-                TUE.replace(hour=10),
-                address_service_id=service,
-                duration=30,
-                patient={"name": "Ola", "phone": "+48500000001"},
-                retry=True,
-            )
+                book_ten(client, p, service)
+            booked = book_ten(client, p, service, retry=True)
 
         assert [s.status for s in proxy.seen if s.path.endswith("/book")] == [503, 503, 200]
         assert booked.status == "booked"
@@ -274,6 +262,20 @@ class TestRetries:
             client.facilities.list()
 
         assert time.monotonic() - started >= 0.3  # 0.1 + 0.2 of backoff
+
+
+def book_ten(
+    client: dpi.Client, p: Place, service: str, phone: str = "+48500000003", **options: Any
+) -> dpi.Booking:
+    """Book Tuesday 10:00 for 30 minutes for patient Ola."""
+    return client.slots.book(
+        *p.ids,
+        TUE.replace(hour=10),
+        address_service_id=service,
+        duration=30,
+        patient={"name": "Ola", "phone": phone},
+        **options,
+    )
 
 
 class TestSafeRetry:
@@ -305,14 +307,7 @@ class TestSafeRetry:
             service = self._open(client, estate)
             proxy.faults.append(Fault(503, "POST", "/book", forward=True))
 
-            booked = client.slots.book(
-                *p.ids,
-                TUE.replace(hour=10),
-                address_service_id=service,
-                duration=30,
-                patient={"name": "Ola", "phone": "+48 500 000 003"},
-                safe_retry=True,
-            )
+            booked = book_ten(client, p, service, phone="+48 500 000 003", safe_retry=True)
             page = client.bookings.list(*p.ids, start=TUE, end=TUE + timedelta(days=1))
 
         assert proxy.count("POST", "/book") == 1
@@ -329,14 +324,7 @@ class TestSafeRetry:
             service = self._open(client, estate)
             proxy.faults.append(Fault(503, "POST", "/book"))
 
-            booked = client.slots.book(
-                *p.ids,
-                TUE.replace(hour=10),
-                address_service_id=service,
-                duration=30,
-                patient={"name": "Ola", "phone": "+48500000003"},
-                safe_retry=True,
-            )
+            booked = book_ten(client, p, service, safe_retry=True)
 
         assert [s.status for s in proxy.seen if s.path.endswith("/book")] == [503, 200]
         assert booked.status == "booked"
@@ -349,13 +337,7 @@ class TestSafeRetry:
         p = place(estate)
         with sync_client(proxy, estate, retries=dpi.RetryPolicy(backoff=0)) as client:
             service = self._open(client, estate)
-            first = client.slots.book(
-                *p.ids,
-                TUE.replace(hour=10),
-                address_service_id=service,
-                duration=30,
-                patient={"name": "Ola", "phone": "+48500000003"},
-            )
+            first = book_ten(client, p, service)
             proxy.faults.append(Fault(502, "POST", "/move", forward=True))
 
             moved = client.bookings.move(
