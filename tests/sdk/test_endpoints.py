@@ -141,7 +141,7 @@ class TestDirectory:
         plain = await api.estate()
 
         async with sdk_for(api.container, pms) as pms_client:
-            assert await pms_client.addresses.remove_integration(*place(pms).ids) is None
+            await pms_client.addresses.remove_integration(*place(pms).ids)  # 202, no body
         async with sdk_for(api.container, plain) as plain_client:
             with pytest.raises(dpi.Forbidden) as refused:
                 await plain_client.addresses.remove_integration(*place(plain).ids)

@@ -18,6 +18,7 @@ import dpi
 from dpi_server.bootstrap import build_app
 from dpi_server.testing.estate import TestEstate
 from tests.conftest import Api
+from tests.sdk.conftest import place
 
 WHERE = {
     "facility": {"id": "1", "name": "Sample hospital"},
@@ -219,7 +220,7 @@ class TestPullAgainstTheServer:
             await api.container.services.clients.assign_facility(
                 other.client.client_id, facility_id
             )
-        p = estate.extra["address_paths"][0]
+        p = place(estate).ids
         tuesday = datetime(2026, 1, 6, 10, tzinfo=ZoneInfo("Europe/Warsaw"))
         async with dpi.AsyncClient(
             other.client.client_id,

@@ -3,8 +3,12 @@ and retry arithmetic, NOT_GIVEN (STYLE.md §8-9)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -35,6 +39,33 @@ class Recorder:
         if self.facilities:
             return self.facilities.pop(0)
         return httpx.Response(200, json={"_items": [{"id": 1, "name": "Clinic", "new": True}]})
+
+
+class SlowTokens(Recorder):
+    """A Recorder whose token endpoint takes a moment, so that concurrent callers overlap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/v2/token":
+            time.sleep(0.05)
+        with self._lock:
+            return super().__call__(request)
+
+
+class AsyncSlowTokens(httpx.AsyncBaseTransport):
+    """SlowTokens for the async client, pausing without blocking the loop."""
+
+    def __init__(self, recorder: SlowTokens) -> None:
+        self.recorder = recorder
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/v2/token":
+            await asyncio.sleep(0.05)
+        await request.aread()
+        return Recorder.__call__(self.recorder, request)
 
 
 def make_client(recorder: Recorder, clock: list[float] | None = None, **options: Any) -> dpi.Client:
@@ -72,6 +103,40 @@ class TestTokenCache:
         client.facilities.list()
         clock[0] += 60
         client.facilities.list()
+
+        assert recorder.tokens == 2
+
+    def test_expiry_under_concurrency_renews_once(self) -> None:
+        """When the cached token runs out while 20 threads call at once, one renewal serves
+        them all (single flight on refresh too)."""
+        recorder = SlowTokens()
+        clock = [1000.0]
+        client = make_client(recorder, clock)
+        client.facilities.list()
+        clock[0] += 3600
+        barrier = threading.Barrier(20)
+
+        def call(_: int) -> None:
+            barrier.wait()
+            client.facilities.list()
+
+        with ThreadPoolExecutor(20) as pool:
+            list(pool.map(call, range(20)))
+
+        assert recorder.tokens == 2
+
+    async def test_async_expiry_under_concurrency_renews_once(self) -> None:
+        """The same for 20 asyncio tasks sharing an AsyncClient."""
+        recorder = SlowTokens()
+        clock = [1000.0]
+        client = dpi.AsyncClient(
+            "id", SECRET, base_url="https://dp.test", transport=AsyncSlowTokens(recorder)
+        )
+        client.auth._clock = lambda: clock[0]
+        await client.facilities.list()
+        clock[0] += 3600
+
+        await asyncio.gather(*(client.facilities.list() for _ in range(20)))
 
         assert recorder.tokens == 2
 
@@ -332,12 +397,15 @@ class TestRateLimitAndRetryArithmetic:
         request = httpx.Request("GET", "https://dp.test/x")
         post = httpx.Request("POST", "https://dp.test/x")
 
-        def answer(status: int, req: httpx.Request = request, **headers: str) -> httpx.Response:
+        def answer(
+            status: int, req: httpx.Request = request, retry_after: str | None = None
+        ) -> httpx.Response:
+            headers = {} if retry_after is None else {"Retry-After": retry_after}
             return httpx.Response(status, headers=headers, request=req)
 
         assert policy.delay_after_response(0, answer(503)) == 0.5
-        assert policy.delay_after_response(0, answer(429, **{"Retry-After": "7"})) == 7
-        assert policy.delay_after_response(0, answer(429, **{"Retry-After": "3600"})) is None
+        assert policy.delay_after_response(0, answer(429, retry_after="7")) == 7
+        assert policy.delay_after_response(0, answer(429, retry_after="3600")) is None
         assert policy.delay_after_response(0, answer(404)) is None
         assert policy.delay_after_response(2, answer(503)) is None
         assert policy.delay_after_response(0, answer(503, post)) is None
