@@ -21,6 +21,7 @@ It behaves as `adapters/db/uow.py` does on SQLite, so use cases can be tested wi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Self
@@ -72,6 +73,9 @@ class InMemoryUnitOfWork:
         self._entered = True
         self._tx_committed = False
         self._tx.begin()
+        # A database's BEGIN is a round trip: let other tasks run here, so concurrent use
+        # cases interleave as they would against SQL (and the writer lock is what orders them).
+        await asyncio.sleep(0)
         return self
 
     async def __aexit__(

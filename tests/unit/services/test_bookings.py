@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ from dpi_server.domain.events import (
     PresenceMarked,
     SlotBooked,
 )
-from dpi_server.services.bookings import BookingWindow, MoveBooking
+from dpi_server.services.bookings import BookingView, BookingWindow, MoveBooking
 from tests.unit.services.support import NINE, PATIENT, TOMORROW, World, at_warsaw, period
 
 
@@ -89,6 +90,19 @@ class TestBook:
         )
         assert len(world.store.tables.bookings) == 1
         assert world.take_events() == []
+
+    async def test_two_bookers_racing_for_one_slot_get_one_visit(self, world: World) -> None:
+        """Concurrent bookings of one slot run one after the other: one visit, one 404."""
+        await world.open_office_tomorrow()
+
+        results = await asyncio.gather(
+            world.book(NINE), world.book(NINE, actor=world.patient), return_exceptions=True
+        )
+
+        assert [type(r) for r in results].count(BookingView) == 1
+        assert [type(r) for r in results].count(errors.UnableToPerformBookingWithSlot) == 1
+        assert len(world.store.tables.bookings) == 1
+        assert [type(e) for e in world.take_events()] == [SlotBooked]
 
     async def test_a_service_of_another_address_does_not_exist(self, world: World) -> None:
         """The address service must be a live one of this address: 404 otherwise."""
