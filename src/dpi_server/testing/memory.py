@@ -109,6 +109,7 @@ class InMemoryUnitOfWork:
             store.events.extend(self._events)
             store.commits += 1
         self._events.clear()
+        tx.release_holds()
         tx.begin()
         self._tx_committed = True
         self.committed = True

@@ -129,6 +129,10 @@ class Transaction:
     def end(self) -> None:
         self.base = None
         self.work = None
+        self.release_holds()
+
+    def release_holds(self) -> None:
+        """Drop the replace-request claims of this transaction (they last until it ends)."""
         holds = self.store.replace_holds
         for key in [k for k, owner in holds.items() if owner is self]:
             del holds[key]

@@ -315,11 +315,21 @@ class TestMove:
             MoveBooking(target, world.ids.consult_online, address_id=world.ids.online),
         )
 
-        assert (view.booking.address_id, view.booking.start) == (world.ids.online, target)
-        (event,) = world.take_events()
-        assert isinstance(event, BookingMoved)
-        assert event.context.address_id == world.ids.online
-        assert event.old_booking.address_id == world.ids.office
+        new = await world.stored_booking(view.booking.id)
+        assert (new.address_id, new.address_service_id, new.start) == (
+            world.ids.online,
+            world.ids.consult_online,
+            target,
+        )
+        assert world.take_events() == [
+            BookingMoved(
+                context=_context(
+                    world, world.ids.online, Origin("integration", world.ids.integrator_pk)
+                ),
+                old_booking=await world.stored_booking(booked.id),
+                new_booking=new,
+            )
+        ]
 
     async def test_an_unknown_target_address_does_not_exist(self, world: World) -> None:
         """A target address id that names nothing is the documented 400."""
