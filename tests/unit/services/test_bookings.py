@@ -331,6 +331,24 @@ class TestMove:
             )
         ]
 
+    async def test_a_paid_visit_stays_on_its_payment_account(self, world: World) -> None:
+        """A visit holding money cannot move to an address billed through another account."""
+        await world.open_office_tomorrow()
+        paid = VisitDetails(PATIENT, visit_payment=True)
+        booked = (await world.book(NINE, details=paid)).booking
+        scope = await world.booking_scope(booked.id, world.patient)
+        await world.bookings.change_payment_status(scope, "paid")
+        world.take_events()
+
+        with pytest.raises(errors.BookingCannotCrossPaymentAccounts):
+            await world.bookings.move(
+                await world.booking_scope(booked.id),
+                MoveBooking(NINE, world.ids.consult_online, address_id=world.ids.online),
+            )
+
+        assert (await world.stored_booking(booked.id)).status == "booked"
+        assert world.take_events() == []
+
     async def test_an_unknown_target_address_does_not_exist(self, world: World) -> None:
         """A target address id that names nothing is the documented 400."""
         await world.open_office_tomorrow()
@@ -405,6 +423,16 @@ class TestConfirm:
             await world.bookings.confirm(await world.booking_scope(started.id), "user")
 
         assert world.take_events() == []
+
+    async def test_a_read_only_client_cannot_confirm(self, world: World) -> None:
+        """A client that may not edit the calendar gets the documented 400."""
+        await world.open_office_tomorrow()
+        booked = (await world.book(NINE)).booking
+
+        with pytest.raises(errors.ConfirmBookingInvalidIntegration):
+            await world.bookings.confirm(await world.booking_scope(booked.id, world.viewer), "user")
+
+        assert not (await world.stored_booking(booked.id)).confirmed
 
 
 class TestPresence:
