@@ -193,11 +193,7 @@ class CalendarService:
             if not calendar.enabled:
                 return []
             availability = await load_availability(uow, address.id, start, end)
-            services = (
-                {s.id: s for s in await uow.address_services.list(address.id)}
-                if with_services
-                else {}
-            )
+            services = availability.services
         slots = await off_loop(
             end - start > HEAVY_RANGE,
             free_slots,
