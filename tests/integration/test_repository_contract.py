@@ -31,7 +31,7 @@ from dpi_server.adapters.db.uow import SqlUnitOfWork
 from dpi_server.domain import errors
 from dpi_server.domain.actors import Origin
 from dpi_server.domain.bookings import NewBooking, Patient
-from dpi_server.domain.calendar import PeriodService, WorkPeriod
+from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 from dpi_server.domain.directory import Estate, InsurancePlan, InsuranceProvider, Specialization
 from dpi_server.domain.event_codec import decode_event
@@ -958,17 +958,8 @@ class TestBreaks:
         assert after == []
         assert kept == [alone]
 
-    async def test_a_deleted_break_id_is_never_reused(
-        self, backend: Backend, request: pytest.FixtureRequest
-    ) -> None:
+    async def test_a_deleted_break_id_is_never_reused(self, backend: Backend) -> None:
         """Break ids name one break for ever: integrators keep them, and events name them."""
-        if backend.name == "sqlite":
-            request.applymarker(
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="SQLite hands out max(id)+1 again: calendar_breaks needs AUTOINCREMENT",
-                )
-            )
         s = await seed(backend)
         async with backend.uow(write=True) as uow:
             first = await uow.calendar.add_break(
@@ -1095,7 +1086,8 @@ class TestBookings:
         assert stored == changed
 
     async def test_busy_time_counts_live_visits_only(self, backend: Backend) -> None:
-        """Busy intervals are the booked, not deleted visits overlapping the window."""
+        """Busy intervals are the booked, not deleted visits overlapping the window, but the
+        one ignored (a visit being moved); breaks are busy too."""
         s = await seed(backend)
         nine = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
         async with backend.uow(write=True) as uow:
@@ -1105,15 +1097,25 @@ class TestBookings:
             await uow.bookings.save(canceled.cancel("user", T0))
             await uow.bookings.save(replace(deleted, deleted_at=T0))
             await uow.bookings.add(new_booking(s, nine, address_id=s.online_address_id))
+            await uow.calendar.add_break(
+                s.address_id, nine + timedelta(hours=3), nine + timedelta(hours=4), None, None, T0
+            )
             await uow.commit()
 
         async with backend.uow() as uow:
-            busy = await uow.bookings.busy_between(s.address_id, nine, nine + timedelta(hours=4))
-            touching = await uow.bookings.busy_between(
-                s.address_id, nine + timedelta(minutes=30), nine + timedelta(hours=1)
+            window = (nine, nine + timedelta(hours=5))
+            busy = await uow.calendar.busy_between(s.address_id, *window, None)
+            ignoring = await uow.calendar.busy_between(s.address_id, *window, live.id)
+            touching = await uow.calendar.busy_between(
+                s.address_id, nine + timedelta(minutes=30), nine + timedelta(hours=1), None
             )
 
-        assert busy == [(live.id, nine, nine + timedelta(minutes=30))]
+        lunch = Interval(nine + timedelta(hours=3), nine + timedelta(hours=4))
+        assert sorted(busy, key=lambda i: i.start) == [
+            Interval(nine, nine + timedelta(minutes=30)),
+            lunch,
+        ]
+        assert ignoring == [lunch]
         assert touching == []
 
     async def test_list_between_pages_by_start(self, backend: Backend) -> None:

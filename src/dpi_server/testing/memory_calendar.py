@@ -10,7 +10,7 @@ from typing import Any
 
 from dpi_server.domain import errors
 from dpi_server.domain.bookings import BOOKED, Booking, NewBooking
-from dpi_server.domain.calendar import PeriodService, WorkPeriod
+from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 from dpi_server.testing.memory_state import (
     PeriodRow,
@@ -112,6 +112,27 @@ class MemoryCalendarRepository:
     ) -> list[CalendarBreak]:
         found = [b for b in self._breaks(address_id) if b.since < till and b.till > since]
         return sorted(found, key=lambda b: (b.since, b.id))
+
+    async def busy_between(
+        self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
+    ) -> list[Interval]:
+        """Live bookings (but the ignored one) and breaks overlapping [start, end)."""
+        bookings = [
+            Interval(b.start, b.end)
+            for _, b in sorted(self._tx.tables.bookings.items())
+            if b.address_id == address_id
+            and b.status == BOOKED
+            and b.deleted_at is None
+            and b.start < end
+            and b.end > start
+            and b.id != ignore_booking_id
+        ]
+        breaks = [
+            Interval(b.since, b.till)
+            for b in self._breaks(address_id)
+            if b.since < end and b.till > start
+        ]
+        return bookings + breaks
 
     async def get_break(self, break_id: int) -> CalendarBreak | None:
         return self._tx.tables.breaks.get(break_id)
@@ -226,20 +247,6 @@ class MemoryBookingRepository:
 
     def _all(self) -> list[Booking]:
         return [b for _, b in sorted(self._tx.tables.bookings.items())]
-
-    async def busy_between(
-        self, address_id: int, start: datetime, end: datetime
-    ) -> list[tuple[int, datetime, datetime]]:
-        """(id, start, end) of the live bookings overlapping [start, end) at the address."""
-        return [
-            (b.id, b.start, b.end)
-            for b in self._all()
-            if b.address_id == address_id
-            and b.status == BOOKED
-            and b.deleted_at is None
-            and b.start < end
-            and b.end > start
-        ]
 
     async def list_between(
         self, address_id: int, start: datetime, end: datetime, offset: int | None, limit: int | None
