@@ -22,6 +22,7 @@ text is built only from the status, the message and the URL.
 from __future__ import annotations
 
 import builtins
+import inspect
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -83,6 +84,10 @@ class DpiError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status!r}, message={self.message!r})"
+
+
+# The API reference shows `DpiError`, not this private module: the class carries the tree too.
+DpiError.__doc__ = inspect.cleandoc(DpiError.__doc__ or "") + "\n\n" + (__doc__ or "")
 
 
 class ConnectionError(DpiError, builtins.ConnectionError):

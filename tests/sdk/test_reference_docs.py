@@ -18,4 +18,4 @@ def test_api_reference_builds(tmp_path: Path) -> None:
     page = (tmp_path / "dpi.html").read_text()
     missing = [name for name in dpi.__all__ if f'id="{name}"' not in page]
     assert missing == []
-    assert "AuthenticationError" in page
+    assert "├── AuthenticationError" in page  # the tree, on DpiError
