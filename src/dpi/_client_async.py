@@ -11,7 +11,7 @@ import builtins
 import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
@@ -27,6 +27,7 @@ from dpi._base import (
     address_path,
     call,
     digits,
+    format_value,
     given,
     join_with,
     model_body,
@@ -73,6 +74,7 @@ T = TypeVar("T")
 log = logging.getLogger("dpi")
 
 EMPTY_QUEUE_MESSAGE = "No notifications found"
+MAX_SLOTS_RANGE = timedelta(days=180)  # getSlots' limit (behaviour.md §8.3, changelog 1.9.3)
 
 
 class AsyncClient(BaseClient[httpx.AsyncClient, httpx.AsyncBaseTransport]):
@@ -763,6 +765,35 @@ class AsyncSlots(_AsyncResource):
                 params={"start": start, "end": end, "with": join_with(with_)},
             )
         )
+
+    async def iter_all(
+        self,
+        facility_id: Id,
+        doctor_id: Id,
+        address_id: Id,
+        *,
+        start: datetime,
+        end: datetime,
+        with_: Iterable[SlotsWith | str] = (),
+    ) -> AsyncIterator[Slot]:
+        """Free slots of any range: getSlots answers at most 180 days (400 beyond), so a longer
+        range is read in consecutive windows of 180 days."""
+        extensions = builtins.list(with_)
+        format_value(start), format_value(end)  # refuse naive datetimes before any arithmetic
+        # In UTC: 180 wall-clock days across a DST change are 180 days and an hour.
+        window_start = start.astimezone(UTC)
+        while window_start < end:
+            window_end = min(end, window_start + MAX_SLOTS_RANGE)
+            for slot in await self.list(
+                facility_id,
+                doctor_id,
+                address_id,
+                start=window_start,
+                end=window_end,
+                with_=extensions,
+            ):
+                yield slot
+            window_start = window_end
 
     async def replace(
         self,

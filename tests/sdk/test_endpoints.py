@@ -303,6 +303,25 @@ class TestSlots:
         assert slots[0].address_services[0].duration == 30
         assert after == []
 
+    async def test_iter_all_reads_past_the_180_day_limit(
+        self, client: dpi.AsyncClient, estate: TestEstate
+    ) -> None:
+        """`slots.iter_all` splits a 200-day range into windows getSlots accepts (§8.3)."""
+        p = place(estate)
+        await open_tuesday(client, estate)
+        start = at(TUE, 0) - timedelta(days=100)
+
+        slots = [
+            s
+            async for s in client.slots.iter_all(
+                *p.ids, start=start, end=start + timedelta(days=200)
+            )
+        ]
+
+        assert [s.start for s in slots] == [
+            at(TUE, 10) + timedelta(minutes=30 * i) for i in range(6)
+        ]
+
     async def test_validation_errors_carry_the_field_map(
         self, client: dpi.AsyncClient, estate: TestEstate
     ) -> None:
