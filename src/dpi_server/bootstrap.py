@@ -87,7 +87,9 @@ def build_app(container: Container) -> FastAPI:
             redirect_plain_http=not settings.insecure_http,
             max_body_bytes=settings.max_body_bytes,
             public_host=settings.effective_public_host,
-            trusted_hosts=tuple(h for h in (settings.public_host, settings.host) if h),
+            trusted_hosts=tuple(
+                h for h in (settings.public_host, settings.host) if h and h not in ("0.0.0.0", "::")
+            ),
             rate_limit=lambda app: RateLimitMiddleware(
                 app, container.services.rate_limiter, container.services.clock
             ),

@@ -150,10 +150,32 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._refuse(400, UNREADABLE)
 
 
+_GENERATED = "LimitedHttpToolsProtocol_"
+
+
 def limited_protocol(max_head_bytes: int, max_headers: int) -> type[LimitedHttpToolsProtocol]:
-    """A protocol class with these limits, to pass as uvicorn's `http=`."""
-    return type(
-        "LimitedHttpToolsProtocol",
+    """A protocol class with these limits, to pass as uvicorn's `http=`.
+
+    The class is named after its limits and found again by that name (`__getattr__` below),
+    so it pickles by reference: uvicorn's worker processes receive their config pickled.
+    """
+    name = f"{_GENERATED}{int(max_head_bytes)}_{int(max_headers)}"
+    found = globals().get(name)
+    if isinstance(found, type) and issubclass(found, LimitedHttpToolsProtocol):
+        return found
+    made = type(
+        name,
         (LimitedHttpToolsProtocol,),
-        {"max_head_bytes": max_head_bytes, "max_headers": max_headers},
+        {"max_head_bytes": max_head_bytes, "max_headers": max_headers, "__module__": __name__},
     )
+    globals()[name] = made
+    return made
+
+
+def __getattr__(name: str) -> type[LimitedHttpToolsProtocol]:
+    """Rebuild a class made by `limited_protocol` when an unpickler asks for it by name."""
+    if name.startswith(_GENERATED):
+        size, _, count = name.removeprefix(_GENERATED).partition("_")
+        if size.isdigit() and count.isdigit():
+            return limited_protocol(int(size), int(count))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
