@@ -23,6 +23,7 @@ from dpi_server.services.bookings import BookingService
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.directory import DirectoryService
+from dpi_server.services.estate_admin import EstateAdminService
 from dpi_server.services.insurance import InsuranceService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
@@ -80,6 +81,7 @@ def build(
         access=AccessService(uow),
         auth=AuthService(uow, the_clock, settings.token_lifetime_seconds),
         clients=ClientAdminService(uow, the_clock),
+        estate_admin=EstateAdminService(uow),
         directory=DirectoryService(uow, the_clock),
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),

@@ -11,6 +11,7 @@ from dpi_server.services.bookings import BookingService
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.directory import DirectoryService
+from dpi_server.services.estate_admin import EstateAdminService
 from dpi_server.services.insurance import InsuranceService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter
@@ -24,6 +25,7 @@ class Services:
     access: AccessService
     auth: AuthService
     clients: ClientAdminService
+    estate_admin: EstateAdminService
     directory: DirectoryService
     address_services: AddressServicesService
     insurance: InsuranceService
