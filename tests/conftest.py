@@ -89,7 +89,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=database_url, insecure_http=False)
+    return Settings(
+        data_dir=tmp_path, database_url=database_url, insecure_http=False, public_host="testserver"
+    )
 
 
 @pytest.fixture

@@ -56,7 +56,11 @@ def build(
     """Wire adapters and use cases. Nothing connects until first used.
 
     `uow_factory` replaces the SQL unit of work (tests pass `testing.InMemoryUnitOfWork`)."""
-    engine = create_engine(settings.effective_database_url, echo=settings.sql_echo)
+    engine = create_engine(
+        settings.effective_database_url,
+        echo=settings.sql_echo,
+        synchronous=settings.sqlite_synchronous,
+    )
     the_clock: Clock = clock or SystemClock()
 
     def sql_uow(*, write: bool = False) -> SqlUnitOfWork:
@@ -97,6 +101,10 @@ def build_app(container: Container) -> FastAPI:
             https_port=settings.https_port,
             redirect_plain_http=not settings.insecure_http,
             max_body_bytes=settings.max_body_bytes,
+            public_host=settings.effective_public_host,
+            trusted_hosts=tuple(
+                h for h in (settings.public_host, settings.host) if h and h not in ("0.0.0.0", "::")
+            ),
             rate_limit=lambda app: RateLimitMiddleware(
                 app, container.services.rate_limiter, container.services.clock
             ),

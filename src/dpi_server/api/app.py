@@ -16,6 +16,7 @@ from dpi_server.api.middleware import (
     API_PREFIX,
     BearerAuthMiddleware,
     BodyLimitMiddleware,
+    HostGuardMiddleware,
     HttpsRedirectMiddleware,
 )
 from dpi_server.api.routes import (
@@ -39,6 +40,10 @@ class ApiOptions:
     https_port: int = 443
     redirect_plain_http: bool = True
     max_body_bytes: int = 8 * 1024 * 1024
+    # The host redirects and absolute URLs name when a request's Host is not a known one;
+    # `trusted_hosts` are accepted besides it, the marketplace domains and loopback names.
+    public_host: str = "127.0.0.1"
+    trusted_hosts: tuple[str, ...] = ()
     # Wraps the router inside authentication (it needs the principal); see api/ratelimit.py.
     rate_limit: Callable[[ASGIApp], ASGIApp] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
@@ -84,6 +89,13 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     app.add_middleware(BodyLimitMiddleware, max_bytes=opts.max_body_bytes)
     if opts.redirect_plain_http:
         app.add_middleware(HttpsRedirectMiddleware, https_port=opts.https_port)
+    app.add_middleware(
+        HostGuardMiddleware,
+        fallback=opts.public_host,
+        fallback_port=opts.https_port,
+        extra_hosts=opts.trusted_hosts,
+        default_locale=opts.default_locale,
+    )
     return app
 
 

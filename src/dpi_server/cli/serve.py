@@ -14,9 +14,12 @@ import uvicorn
 from rich.panel import Panel
 from rich.table import Table
 
+from dpi_server.adapters.private_files import private_dir, private_file, write_private
 from dpi_server.adapters.tls import ensure_self_signed, validate_pair
 from dpi_server.bootstrap import Container, build, build_app
 from dpi_server.cli.common import console, err_console, make_settings
+from dpi_server.cli.http_protocol import limited_protocol
+from dpi_server.cli.logs import configure_logging
 from dpi_server.config import Settings
 from dpi_server.domain.locales import LOCALES
 from dpi_server.sandbox.seed import is_empty, seed_demo_estate
@@ -46,9 +49,14 @@ def _tls_pair(settings: Settings, container: Container) -> tuple[Path, Path] | N
 
 
 async def _first_run(settings: Settings, container: Container, ca_cert: str | None) -> None:
-    """Seed on an empty database and (re)write the credentials file with current URLs."""
+    """Seed on an empty database and (re)write the credentials file with current URLs.
+
+    Secrets are printed only when they are created; a restart points to the file instead,
+    so logs that collect a server's output collect no copies (issue #12, item 4).
+    """
     path = settings.data_dir / CREDENTIALS_FILE
     stored: dict[str, Any] = {}
+    created = False
     if await is_empty(container.services) and settings.seed_demo:
         estate = await seed_demo_estate(container.services, settings.default_locale)
         stored = {
@@ -56,7 +64,9 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
             "client_secret": estate.client.client_secret,
             "operator_token": secrets.token_hex(24),
         }
+        created = True
     elif path.exists():
+        private_file(path)
         stored = json.loads(path.read_text())
     if not stored:
         return
@@ -77,20 +87,26 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
             "ca_cert",
         )
     }
-    path.write_text(json.dumps(ordered, indent=2) + "\n")
-    path.chmod(0o600)
-    _print_credentials(ordered, path, settings)
+    write_private(path, json.dumps(ordered, indent=2) + "\n")
+    if created:
+        _print_credentials(ordered, path, settings)
+    else:
+        console.print(
+            f"Demo credentials (client secret, operator token) are in {path}; "
+            f"API at {ordered['api_base_url']}",
+            soft_wrap=True,
+        )
 
 
 def _print_credentials(creds: dict[str, Any], path: Path, settings: Settings) -> None:
     table = Table(show_header=False, box=None)
     for key, value in creds.items():
         table.add_row(f"[bold]{key}[/bold]", str(value))
-    console.print(Panel(table, title="dpi demo credentials", subtitle=str(path)))
+    console.print(Panel(table, title="dpi demo credentials (shown once)", subtitle=str(path)))
     cacert = f" --cacert {creds['ca_cert']}" if creds.get("ca_cert") else ""
     console.print(
-        "Try it:\n"
-        f"  curl{cacert} -u '{creds['client_id']}:{creds['client_secret']}' "
+        "Try it (the secret is in the file above; it is not printed again):\n"
+        f'  curl{cacert} -u "$CLIENT_ID:$CLIENT_SECRET" '
         f"{creds['token_url']} -d 'grant_type=client_credentials&scope=integration'\n"
         f"  curl{cacert} -H 'Authorization: Bearer <access_token>' "
         f"{creds['api_base_url']}/facilities",
@@ -105,7 +121,13 @@ def _absolute(path: Path) -> str:
 
 
 async def _serve(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    if settings.host in ("0.0.0.0", "::") and not settings.public_host:
+        log.warning(
+            "bound to %s without --public-host: redirects and URLs for unknown Host headers "
+            "will name 127.0.0.1",
+            settings.host,
+        )
     container = build(settings)
     await container.migrate()
     pair = _tls_pair(settings, container)
@@ -116,7 +138,11 @@ async def _serve(settings: Settings) -> None:
         "proxy_headers": settings.proxy_headers,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "log_level": "info",
+        "log_config": None,  # configured in serve(), with credentials masked
         "server_header": False,
+        # Limits on the request head and parser errors in our envelope (cli/http_protocol.py).
+        "http": limited_protocol(settings.max_header_bytes, settings.max_headers),
+        "ws": "none",  # the API has no WebSocket; an Upgrade is served as plain HTTP
     }
     servers = []
     if pair is None:
@@ -174,6 +200,9 @@ def serve(
     ),
     tls_cert: Path | None = typer.Option(None, help="PEM certificate [env DPI_TLS_CERT]"),
     tls_key: Path | None = typer.Option(None, help="PEM private key [env DPI_TLS_KEY]"),
+    public_host: str | None = typer.Option(
+        None, help="Host named in redirects and URLs for unknown Hosts [env DPI_PUBLIC_HOST]"
+    ),
     public_https_port: int | None = typer.Option(
         None, help="Port named in HTTPS redirects [env DPI_PUBLIC_HTTPS_PORT; --port]"
     ),
@@ -201,12 +230,14 @@ def serve(
         redis_url=redis_url,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        public_host=public_host,
         public_https_port=public_https_port,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         default_locale=default_locale,
         token_lifetime_seconds=token_lifetime,
     )
+    configure_logging()
     try:
         asyncio.run(_serve(settings))
     except ValueError as exc:

@@ -9,17 +9,31 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from dpi_server.adapters.private_files import private_dir, private_sqlite
+
+# SQLite's synchronous levels dpi accepts. FULL (the default) fsyncs the WAL on every commit,
+# so an acknowledged write survives a power loss; NORMAL only survives a process crash.
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite files get WAL, a busy timeout and enforced foreign keys."""
+def create_engine(url: str, *, echo: bool = False, synchronous: str = "FULL") -> AsyncEngine:
+    """An async engine; SQLite files get WAL, a busy timeout, enforced foreign keys, the
+    requested `synchronous` level, and owner-only permissions (directory 0700, files 0600)."""
     if is_sqlite(url):
+        level = synchronous.upper()
+        if level not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"SQLite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database)
+            # A directory we create is private; an existing one is the operator's choice
+            # (`dpi serve` restricts its data directory itself).
+            private_dir(path.parent, tighten_existing=False)
+            private_sqlite(path)
         engine = create_async_engine(
             url,
             echo=echo,
@@ -35,7 +49,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA synchronous={level}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
