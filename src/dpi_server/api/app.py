@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from dpi_server.api.contract import apply_contract
+from dpi_server.api.docs import install_docs
 from dpi_server.api.errors import install_error_handlers
 from dpi_server.api.middleware import (
     API_PREFIX,
@@ -29,6 +32,7 @@ from dpi_server.api.routes import (
 from dpi_server.services.registry import Services
 
 API_VERSION = "1.14.0"
+OPENAPI_URL = "/openapi.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +61,21 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
         description=(
             "A self-hostable implementation of the Docplanner Integrations API. "
             "Every path below `/api/v3/integration` needs `Authorization: Bearer <token>` "
-            "from `POST /oauth/v2/token`."
+            "from `POST /oauth/v2/token` (OAuth2 client credentials). Success bodies are "
+            "`application/vnd.docplanner+json; charset=UTF-8`, errors "
+            '`application/vnd.error+docplanner+json` (`{"errors": ..., "message": ...}`). '
+            "Plain-HTTP requests are answered `308` to the same URL on HTTPS, and a method a "
+            "path does not support answers `405` with the error envelope and `Allow`."
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        # Served by install_docs with bundled assets instead of FastAPI's CDN pages.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=OPENAPI_URL,
     )
     app.state.services = services_
+    _install_contract(app)
+    install_docs(app, OPENAPI_URL)
     install_error_handlers(app)
     app.include_router(oauth.router)
     for module in (facilities, addresses, services, insurance, calendar, breaks, bookings):
@@ -82,6 +93,20 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     if opts.redirect_plain_http:
         app.add_middleware(HttpsRedirectMiddleware, https_port=opts.https_port)
     return app
+
+
+def _install_contract(app: FastAPI) -> None:
+    """`app.openapi()` answers the contract (api/contract), built once from FastAPI's own."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if getattr(app.state, "contract_document", None) is None:
+            app.state.contract_document = apply_contract(generate())
+            app.openapi_schema = app.state.contract_document
+        document: dict[str, Any] = app.state.contract_document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class _Wrap:
