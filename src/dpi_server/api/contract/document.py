@@ -18,6 +18,7 @@ from pydantic.json_schema import models_json_schema
 
 from dpi_server.api.contract.models import RESPONSE_MODELS
 from dpi_server.api.contract.registry import OPERATIONS, TAG_OF, TAGS, Operation, Success
+from dpi_server.api.contract.requests import declared_models
 from dpi_server.api.media import ERROR_MEDIA_TYPE, SUCCESS_MEDIA_TYPE
 
 TOKEN_PATH = "/oauth/v2/token"
@@ -82,6 +83,16 @@ def wire_schemas() -> dict[str, Any]:
     """The JSON Schemas of the response models, by component name."""
     _, top = models_json_schema([(m, "validation") for m in RESPONSE_MODELS], ref_template=_REF)
     defs: dict[str, Any] = top["$defs"]
+    return defs
+
+
+def _request_schemas() -> dict[str, Any]:
+    """The JSON Schemas of the bodies routes declare with `json_body` (and what they nest)."""
+    models = declared_models()
+    if not models:
+        return {}
+    _, top = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
+    defs: dict[str, Any] = top.get("$defs", {})
     return defs
 
 
@@ -198,6 +209,9 @@ def apply_contract(generated: dict[str, Any]) -> dict[str, Any]:
         if name in schemas and schemas[name] != schema:
             raise ValueError(f"component schema {name!r} is defined twice")
         schemas[name] = copy.deepcopy(schema)
+    for name, schema in _request_schemas().items():
+        # FastAPI's own rendering wins where a route also declares the body as a parameter.
+        schemas.setdefault(name, copy.deepcopy(schema))
     components["schemas"] = dict(sorted(schemas.items()))
     components["securitySchemes"] = copy.deepcopy(_SECURITY_SCHEMES)
     components["headers"] = {
