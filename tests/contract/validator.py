@@ -43,6 +43,10 @@ class _Route:
         return len(re.sub(r"\{[^}]+\}", "", self.template))
 
 
+# Headers of the API's own contract: when a response carries one, the document must list it.
+_CONTRACT_HEADERS = {"location", "retry-after", "www-authenticate"}
+
+
 class ContractViolation(AssertionError):
     pass
 
@@ -123,7 +127,17 @@ class ContractValidator:
                         + "\n".join(errors[:20])
                         + f"\nbody: {body[:1500]!r}"
                     )
-        for header in answer.get("headers", {}):
-            if header == "Location" and header not in response.headers:
-                raise ContractViolation(f"{where} without the documented Location header")
+        documented_headers = {name.lower() for name in answer.get("headers", {})}
+        if "location" in documented_headers and "location" not in response.headers:
+            raise ContractViolation(f"{where} without the documented Location header")
+        sent = {name.lower() for name in response.headers}
+        undocumented = sorted(
+            name
+            for name in sent & _CONTRACT_HEADERS | {n for n in sent if n.startswith("x-ratelimit-")}
+            if name not in documented_headers
+        )
+        if undocumented:
+            raise ContractViolation(
+                f"{where} with headers the document does not list: {undocumented}"
+            )
         self.checked.add((name, str(response.status_code)))

@@ -110,6 +110,8 @@ def _success(operation: Operation) -> dict[str, Any]:
         headers["Location"] = _header("string", "The absolute URL of the created resource.")
     if operation.api:
         _rate_limited(headers)
+    else:
+        headers["Cache-Control"] = _header("string", "`no-store`: tokens are not cached.")
     if headers:
         answer["headers"] = headers
     if success.schema is not None:
@@ -127,8 +129,9 @@ def _error(operation: Operation, status: int) -> dict[str, Any]:
         headers["Retry-After"] = _header("integer", "Seconds to wait before retrying.")
     if operation.api and status not in (401, 413):
         _rate_limited(headers)
-    if status == 401 and operation.api:
-        headers["WWW-Authenticate"] = _header("string", "`Bearer ...`.")
+    if status == 401:
+        challenge = "`Bearer ...`." if operation.api else '`Basic realm="Service"`.'
+        headers["WWW-Authenticate"] = _header("string", challenge)
     if headers:
         answer["headers"] = headers
     media, schema = (TOKEN_MEDIA_TYPE, "OAuthError") if oauth else (ERROR_MEDIA_TYPE, "Error")
