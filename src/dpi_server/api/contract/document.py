@@ -11,6 +11,7 @@ by hand, and it documents a 422 `HTTPValidationError` that the error seam answer
 from __future__ import annotations
 
 import copy
+import re
 from functools import cache
 from typing import Any
 
@@ -169,7 +170,14 @@ def _token_request_body() -> dict[str, Any]:
     }
 
 
+def summary_of(operation_id: str) -> str:
+    """`getAddressServices` -> `Get address services`: stable whatever the handler's name."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", operation_id).lower()
+    return words[:1].upper() + words[1:]
+
+
 def _apply(op: dict[str, Any], operation: Operation) -> None:
+    op["summary"] = summary_of(op["operationId"])
     responses = {str(operation.success.status): _success(operation)}
     for status in operation.error_statuses():
         responses[str(status)] = _error(operation, status)
