@@ -79,3 +79,10 @@ class TestContractValidator:
 
         with pytest.raises(ContractViolation, match="bookSlot"):
             checker.check(answer("POST", url, 200, {"id": "1"}))
+
+    def test_an_unknown_api_path_still_needs_the_envelope(self, checker: ContractValidator) -> None:
+        """No operation matches, yet an error under the API prefix must be the envelope."""
+        with pytest.raises(ContractViolation, match="error media type"):
+            checker.check(
+                answer("GET", BASE + "/nope", 404, {"detail": "Not Found"}, "application/json")
+            )

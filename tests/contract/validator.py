@@ -1,6 +1,7 @@
 """Checks a real response against our own OpenAPI document: the operation documents its
 status, the media type is one the document names (or there is no body when it names none),
-and the body validates against the schema.
+and the body validates against the schema. A response no operation describes (an unknown
+path or method under the API prefix) must still be the error envelope.
 
 The body is checked more strictly than the document reads: every object schema is closed
 (`additionalProperties: false`), so a key the server sends but the document does not name
@@ -18,6 +19,9 @@ from typing import Any
 
 import httpx
 import jsonschema_rs
+
+from dpi_server.api.media import ERROR_MEDIA_TYPE
+from dpi_server.api.middleware import API_PREFIX
 
 
 def _closed(schema: Any) -> Any:
@@ -86,6 +90,20 @@ class ContractValidator:
             self._validators[key] = validator
         return validator
 
+    def _check_framework_error(self, response: httpx.Response, path: str) -> None:
+        """No operation: an unknown path (404) or method (405). Under the API prefix it is
+        still Docplanner's envelope, as the document's introduction says."""
+        if not path.startswith(API_PREFIX) or response.status_code < 400:
+            return
+        where = f"{response.request.method} {path} answered {response.status_code}"
+        if response.headers.get("content-type") != ERROR_MEDIA_TYPE:
+            raise ContractViolation(f"{where} outside the error media type")
+        error_schema = {"$ref": "#/components/schemas/Error"}
+        errors = [e.message for e in self._validator(error_schema).iter_errors(response.json())]
+        if errors:
+            raise ContractViolation(f"{where} outside the error envelope: {errors}")
+        self.checked.add((f"{response.request.method} (no operation)", str(response.status_code)))
+
     def check(self, response: httpx.Response) -> None:
         """Raise ContractViolation when `response` is not what the document promises."""
         request = response.request
@@ -94,7 +112,8 @@ class ContractValidator:
         path = request.url.raw_path.decode("ascii").split("?", 1)[0]
         op = self.operation(request.method, path)
         if op is None:
-            return  # no such operation: the framework's 404/405, not part of the contract
+            self._check_framework_error(response, path)
+            return
         name = op.get("operationId", f"{request.method} {path}")
         where = f"{name} ({request.method} {path}) answered {response.status_code}"
         documented = op.get("responses", {})
