@@ -86,6 +86,13 @@ _SERVICE_EXTENSIONS = (
     "address_service.public_insurance_flow",
 )
 
+_PRESENCE_ERRORS = _path(
+    e400="`Visit is in the future`.",
+    e403="`This booking does not belong to this address`.",
+    e404="`This visit does not belong to this doctor`.",
+    e409="`Visit is marked as canceled`.",
+)
+
 OPERATIONS: Mapping[str, Operation] = {
     "getAccessToken": Operation(
         Success(200, "A bearer token for `Authorization: Bearer <token>`.", "TokenResponse"),
@@ -362,21 +369,11 @@ OPERATIONS: Mapping[str, Operation] = {
     ),
     "markPatientPresence": Operation(
         Success(204, "Marked present. No body."),
-        _path(
-            e400="`Visit is in the future`.",
-            e403="`This booking does not belong to this address`.",
-            e404="`This visit does not belong to this doctor`.",
-            e409="`Visit is marked as canceled`.",
-        ),
+        _PRESENCE_ERRORS,
     ),
     "markPatientAbsence": Operation(
         Success(204, "Marked absent. No body."),
-        _path(
-            e400="`Visit is in the future`.",
-            e403="`This booking does not belong to this address`.",
-            e404="`This visit does not belong to this doctor`.",
-            e409="`Visit is marked as canceled`.",
-        ),
+        _PRESENCE_ERRORS,
     ),
 }
 
