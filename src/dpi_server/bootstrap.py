@@ -16,15 +16,19 @@ from dpi_server.adapters.ratelimit_redis import RedisRateLimitStore
 from dpi_server.api.app import ApiOptions, create_app
 from dpi_server.api.ratelimit import RateLimitMiddleware
 from dpi_server.config import Settings
-from dpi_server.services.address_services import AddressServicesService, InsuranceService
+from dpi_server.services.access import AccessService
+from dpi_server.services.address_services import AddressServicesService
 from dpi_server.services.auth import AuthService
 from dpi_server.services.bookings import BookingService
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.directory import DirectoryService
+from dpi_server.services.estate_admin import EstateAdminService
+from dpi_server.services.insurance import InsuranceService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
+from dpi_server.services.repositories import UnitOfWorkFactory
 
 
 @dataclass
@@ -43,13 +47,22 @@ class Container:
         await self.engine.dispose()
 
 
-def build(settings: Settings, *, clock: Clock | None = None) -> Container:
-    """Wire adapters and use cases. Nothing connects until first used."""
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    uow_factory: UnitOfWorkFactory | None = None,
+) -> Container:
+    """Wire adapters and use cases. Nothing connects until first used.
+
+    `uow_factory` replaces the SQL unit of work (tests pass `testing.InMemoryUnitOfWork`)."""
     engine = create_engine(settings.effective_database_url, echo=settings.sql_echo)
     the_clock: Clock = clock or SystemClock()
 
-    def uow(*, write: bool = False) -> SqlUnitOfWork:
+    def sql_uow(*, write: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, write=write)
+
+    uow: UnitOfWorkFactory = uow_factory or sql_uow
 
     redis_store = (
         RedisRateLimitStore(settings.redis_url, prefix=settings.redis_prefix)
@@ -61,8 +74,10 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     services = Services(
         clock=the_clock,
         uow=uow,
+        access=AccessService(uow),
         auth=AuthService(uow, the_clock, settings.token_lifetime_seconds),
         clients=ClientAdminService(uow, the_clock),
+        estate_admin=EstateAdminService(uow),
         directory=DirectoryService(uow, the_clock),
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from dpi_server.api.body import add_request_schemas
 from dpi_server.api.contract import apply_contract
 from dpi_server.api.docs import install_docs
 from dpi_server.api.errors import install_error_handlers
@@ -96,15 +97,19 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
 
 
 def _install_contract(app: FastAPI) -> None:
-    """`app.openapi()` answers the contract (api/contract), built once from FastAPI's own."""
+    """`app.openapi()` answers the contract (api/contract), built once from FastAPI's own
+    document. Bodies are read by a dependency (api/body.py), so FastAPI cannot see their
+    models: they are added first."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if getattr(app.state, "contract_document", None) is None:
-            app.state.contract_document = apply_contract(generate())
+            document = generate()
+            add_request_schemas(document)
+            app.state.contract_document = apply_contract(document)
             app.openapi_schema = app.state.contract_document
-        document: dict[str, Any] = app.state.contract_document
-        return document
+        contract: dict[str, Any] = app.state.contract_document
+        return contract
 
     app.openapi = openapi  # type: ignore[method-assign]
 

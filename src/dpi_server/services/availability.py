@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from dpi_server.domain import errors
 from dpi_server.domain.calendar import Interval, WorkPeriod
-from dpi_server.domain.directory import Address, Doctor
-from dpi_server.domain.timefmt import parse_datetime
 from dpi_server.services.repositories import UnitOfWork
 
 # The longest service fits inside one single-day period, so a day of margin around a window
@@ -49,19 +46,3 @@ async def load_availability(
         for b in await uow.calendar.breaks_between(address_id, start - MARGIN, end + MARGIN)
     ]
     return Availability(periods, busy)
-
-
-def require_commercial(address: Address, doctor: Doctor | None) -> None:
-    """Calendars run only for commercial doctors at premium/saas addresses (§8.1): 422."""
-    if not address.is_commercial or (doctor is not None and not doctor.is_commercial):
-        raise errors.NotCommercial(address.id)
-
-
-def parse_required_datetime(name: str, value: str | None) -> datetime:
-    """A required date-time query or body value, or a 400 keyed by its name."""
-    if value is None or not value.strip():
-        raise errors.FieldErrors({name: ["This value should not be blank."]})
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise errors.FieldErrors({name: ["This value is not a valid datetime."]})
-    return parsed

@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from dpi_server.adapters.db.calendar_repositories import (
     SqlBookingRepository,
     SqlCalendarRepository,
-    SqlEventRepository,
+)
+from dpi_server.adapters.db.directory_repositories import (
+    SqlAddressServiceRepository,
+    SqlDirectoryRepository,
+    SqlInsuranceRepository,
 )
 from dpi_server.adapters.db.engine import is_sqlite
+from dpi_server.adapters.db.errors import translate
+from dpi_server.adapters.db.outbox import write_events
 from dpi_server.adapters.db.repositories import (
-    SqlAddressServiceRepository,
     SqlClientRepository,
-    SqlDirectoryRepository,
     SqlEstateWriter,
-    SqlInsuranceRepository,
     SqlTokenRepository,
 )
+from dpi_server.domain.events import Event
 
 
 class SqlUnitOfWork:
     """Opens a transaction on enter; rolls back on exit unless `commit()` was called.
 
     `write=True` asks SQLite for `BEGIN IMMEDIATE`, taking the database write lock up front so
-    that read-then-write sequences cannot interleave (ARCHITECTURE.md "Concurrency").
+    that read-then-write sequences cannot interleave (ARCHITECTURE.md "Concurrency"). Events
+    collected from the changes are written by `commit()`, in the same transaction. Database
+    errors leave through `adapters/db/errors.py`, as documented answers or a retry signal.
     """
 
     clients: SqlClientRepository
@@ -38,13 +46,13 @@ class SqlUnitOfWork:
     estate_writer: SqlEstateWriter
     calendar: SqlCalendarRepository
     bookings: SqlBookingRepository
-    events: SqlEventRepository
 
     def __init__(self, engine: AsyncEngine, *, write: bool = False) -> None:
         self._engine = engine
         self._write = write
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
+        self._events: list[Event] = []
 
     @property
     def connection(self) -> AsyncConnection:
@@ -53,12 +61,16 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
-        if is_sqlite(str(self._engine.url)):
-            conn = await conn.execution_options(
-                sqlite_begin="IMMEDIATE" if self._write else "DEFERRED"
-            )
+        try:
+            if is_sqlite(str(self._engine.url)):
+                conn = await conn.execution_options(
+                    sqlite_begin="IMMEDIATE" if self._write else "DEFERRED"
+                )
+            self._tx = await conn.begin()
+        except DBAPIError as exc:
+            await conn.close()
+            raise translate(exc) or exc from exc
         self._conn = conn
-        self._tx = await conn.begin()
         self.clients = SqlClientRepository(conn)
         self.tokens = SqlTokenRepository(conn)
         self.directory = SqlDirectoryRepository(conn)
@@ -67,7 +79,6 @@ class SqlUnitOfWork:
         self.estate_writer = SqlEstateWriter(conn)
         self.calendar = SqlCalendarRepository(conn)
         self.bookings = SqlBookingRepository(conn)
-        self.events = SqlEventRepository(conn)
         return self
 
     async def __aexit__(
@@ -84,7 +95,18 @@ class SqlUnitOfWork:
                 await self._conn.close()
             self._conn = None
             self._tx = None
+            self._events.clear()
+        if isinstance(exc, DBAPIError):
+            translated = translate(exc)
+            if translated is not None:
+                raise translated from exc
+
+    def collect(self, events: Iterable[Event]) -> None:
+        self._events.extend(events)
 
     async def commit(self) -> None:
         assert self._tx is not None
+        assert self._conn is not None
+        await write_events(self._conn, self._events)
+        self._events.clear()
         await self._tx.commit()

@@ -19,7 +19,6 @@ from pydantic.json_schema import models_json_schema
 
 from dpi_server.api.contract.models import RESPONSE_MODELS
 from dpi_server.api.contract.registry import OPERATIONS, TAG_OF, TAGS, Operation, Success
-from dpi_server.api.contract.requests import declared_models
 from dpi_server.api.media import ERROR_MEDIA_TYPE, SUCCESS_MEDIA_TYPE
 
 TOKEN_PATH = "/oauth/v2/token"
@@ -41,6 +40,10 @@ _STATUS_TEXT = {
     413: "`Request body is too large`.",
     422: "Cannot be processed.",
     429: "`Too Many Requests`: the client's window is exhausted; see `Retry-After`.",
+    503: (
+        "`Service temporarily unavailable, try again`: the write lost a race in the database "
+        "on every attempt; nothing changed, send it again after `Retry-After`."
+    ),
 }
 
 _SECURITY_SCHEMES = {
@@ -87,16 +90,6 @@ def wire_schemas() -> dict[str, Any]:
     return defs
 
 
-def _request_schemas() -> dict[str, Any]:
-    """The JSON Schemas of the bodies routes declare with `json_body` (and what they nest)."""
-    models = declared_models()
-    if not models:
-        return {}
-    _, top = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
-    defs: dict[str, Any] = top.get("$defs", {})
-    return defs
-
-
 def _rate_limited(headers: dict[str, Any]) -> dict[str, Any]:
     for name in _RATE_LIMIT_HEADERS:
         headers[name] = {"$ref": f"#/components/headers/{name}"}
@@ -126,7 +119,7 @@ def _error(operation: Operation, status: int) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": text}
     headers: dict[str, Any] = {}
     oauth = not operation.api and status != 413
-    if status == 429:
+    if status in (429, 503):
         headers["Retry-After"] = _header("integer", "Seconds to wait before retrying.")
     if operation.api and status not in (401, 413):
         _rate_limited(headers)
@@ -176,10 +169,13 @@ def summary_of(operation_id: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _apply(op: dict[str, Any], operation: Operation) -> None:
+def _apply(op: dict[str, Any], operation: Operation, method: str) -> None:
     op["summary"] = summary_of(op["operationId"])
     responses = {str(operation.success.status): _success(operation)}
-    for status in operation.error_statuses():
+    statuses = operation.error_statuses()
+    if operation.api and method != "get":
+        statuses.append(503)  # every write retries lost races, then gives up (decisions.md)
+    for status in statuses:
         responses[str(status)] = _error(operation, status)
     op["responses"] = responses
     if operation.api:
@@ -203,12 +199,12 @@ def apply_contract(generated: dict[str, Any]) -> dict[str, Any]:
     """A copy of FastAPI's `generated` document with the real responses and security."""
     document = copy.deepcopy(generated)
     for ops in document.get("paths", {}).values():
-        for op in ops.values():
+        for method, op in ops.items():
             _strip_fastapi_validation(op)
             operation_id = op.get("operationId", "")
             operation = OPERATIONS.get(operation_id)
             if operation is not None:
-                _apply(op, operation)
+                _apply(op, operation, method)
             if operation_id in TAG_OF:
                 op["tags"] = [TAG_OF[operation_id]]
     document["tags"] = [{"name": tag} for tag in TAGS]
@@ -220,9 +216,6 @@ def apply_contract(generated: dict[str, Any]) -> dict[str, Any]:
         if name in schemas and schemas[name] != schema:
             raise ValueError(f"component schema {name!r} is defined twice")
         schemas[name] = copy.deepcopy(schema)
-    for name, schema in _request_schemas().items():
-        # FastAPI's own rendering wins where a route also declares the body as a parameter.
-        schemas.setdefault(name, copy.deepcopy(schema))
     components["schemas"] = dict(sorted(schemas.items()))
     components["securitySchemes"] = copy.deepcopy(_SECURITY_SCHEMES)
     components["headers"] = {
