@@ -140,3 +140,11 @@ def test_every_operation_has_one_spec_tag(document: dict[str, Any]) -> None:
     for _path, _method, op in operations(document):
         assert len(op["tags"]) == 1
         assert op["tags"][0] in names
+
+
+def test_operations_with_a_body_are_those_the_registry_says(document: dict[str, Any]) -> None:
+    """400 and 413 are documented exactly where the route takes a JSON body."""
+    for _path, _method, op in operations(document):
+        contract = OPERATIONS[op["operationId"]]
+        if contract.api:
+            assert contract.body == ("requestBody" in op), op["operationId"]
