@@ -83,8 +83,12 @@ class VisitDetails:
     visit_payment: bool = False
 
 
+def duration_is_valid(duration: int) -> bool:
+    return 1 <= duration <= 24 * 60
+
+
 def check_booking_duration(duration: int) -> None:
-    if not 1 <= duration <= 24 * 60:
+    if not duration_is_valid(duration):
         raise errors.FieldErrors({"duration": ["This value should be between 1 and 1440."]})
 
 

@@ -89,7 +89,7 @@ class AddressServicesService:
             availability = await load_availability(
                 uow, address.id, start, start + timedelta(minutes=1)
             )
-            live = {s.id: s for s in await uow.address_services.list(address.id)}
+            live = availability.services
         slot = slot_at(availability.periods, availability.busy, start, self._clock.now())
         if slot is None:
             raise errors.SlotNotFound()

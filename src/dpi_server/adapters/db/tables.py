@@ -323,6 +323,9 @@ calendar_breaks = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_calendar_breaks_address_since", "address_id", "since"),
     Index("ix_calendar_breaks_group_id", "group_id"),
+    # Breaks are deleted for real; AUTOINCREMENT keeps SQLite from handing a deleted break's
+    # id to the next one (integrators and break-removed events keep ids).
+    sqlite_autoincrement=True,
 )
 
 bookings = Table(
