@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from dpi_server.api.body import add_request_schemas
+from dpi_server.api.contract import apply_contract
+from dpi_server.api.docs import install_docs
 from dpi_server.api.errors import install_error_handlers
 from dpi_server.api.middleware import (
     API_PREFIX,
@@ -32,6 +34,7 @@ from dpi_server.api.routes import (
 from dpi_server.services.registry import Services
 
 API_VERSION = "1.14.0"
+OPENAPI_URL = "/openapi.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +67,21 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
         description=(
             "A self-hostable implementation of the Docplanner Integrations API. "
             "Every path below `/api/v3/integration` needs `Authorization: Bearer <token>` "
-            "from `POST /oauth/v2/token`."
+            "from `POST /oauth/v2/token` (OAuth2 client credentials). Success bodies are "
+            "`application/vnd.docplanner+json; charset=UTF-8`, errors "
+            '`application/vnd.error+docplanner+json` (`{"errors": ..., "message": ...}`). '
+            "Plain-HTTP requests are answered `308` to the same URL on HTTPS, and a method a "
+            "path does not support answers `405` with the error envelope and `Allow`."
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        # Served by install_docs with bundled assets instead of FastAPI's CDN pages.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=OPENAPI_URL,
     )
     app.state.services = services_
-    _document_request_bodies(app)
+    _install_contract(app)
+    install_docs(app, OPENAPI_URL)
     install_error_handlers(app)
     app.include_router(oauth.router)
     for module in (facilities, addresses, services, insurance, calendar, breaks, bookings):
@@ -99,17 +108,20 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     return app
 
 
-def _document_request_bodies(app: FastAPI) -> None:
-    """Bodies are read by a dependency (api/body.py), so FastAPI cannot see their models:
-    add them to the generated document."""
+def _install_contract(app: FastAPI) -> None:
+    """`app.openapi()` answers the contract (api/contract), built once from FastAPI's own
+    document. Bodies are read by a dependency (api/body.py), so FastAPI cannot see their
+    models: they are added first."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
+        if getattr(app.state, "contract_document", None) is None:
             document = generate()
             add_request_schemas(document)
-            app.openapi_schema = document
-        return app.openapi_schema
+            app.state.contract_document = apply_contract(document)
+            app.openapi_schema = app.state.contract_document
+        contract: dict[str, Any] = app.state.contract_document
+        return contract
 
     app.openapi = openapi  # type: ignore[method-assign]
 
