@@ -8,12 +8,14 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dpi_server.adapters.clock import SystemClock
+from dpi_server.adapters.db import stats
 from dpi_server.adapters.db.engine import create_engine
 from dpi_server.adapters.db.migrate import migrate
 from dpi_server.adapters.db.uow import SqlUnitOfWork
 from dpi_server.adapters.ratelimit_memory import MemoryRateLimitStore
 from dpi_server.adapters.ratelimit_redis import RedisRateLimitStore
 from dpi_server.api.app import ApiOptions, create_app
+from dpi_server.api.diagnostics import StatementCountMiddleware
 from dpi_server.api.ratelimit import RateLimitMiddleware
 from dpi_server.config import Settings
 from dpi_server.services.address_services import AddressServicesService, InsuranceService
@@ -46,6 +48,8 @@ class Container:
 def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Wire adapters and use cases. Nothing connects until first used."""
     engine = create_engine(settings.effective_database_url, echo=settings.sql_echo)
+    if settings.count_statements:
+        stats.install(engine)
     the_clock: Clock = clock or SystemClock()
 
     def uow(*, write: bool = False) -> SqlUnitOfWork:
@@ -86,5 +90,10 @@ def build_app(container: Container) -> FastAPI:
                 app, container.services.rate_limiter, container.services.clock
             ),
             on_shutdown=container.close,
+            outermost=(
+                (lambda app: StatementCountMiddleware(app, stats.begin_tally))
+                if settings.count_statements
+                else None
+            ),
         ),
     )

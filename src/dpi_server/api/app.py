@@ -40,6 +40,8 @@ class ApiOptions:
     # Wraps the router inside authentication (it needs the principal); see api/ratelimit.py.
     rate_limit: Callable[[ASGIApp], ASGIApp] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
+    # Outermost wrapper, for diagnostics that must see the whole request (statement counts).
+    outermost: Callable[[ASGIApp], ASGIApp] | None = None
 
 
 def create_app(services_: Services, options: ApiOptions | None = None) -> FastAPI:
@@ -81,6 +83,8 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     app.add_middleware(BodyLimitMiddleware, max_bytes=opts.max_body_bytes)
     if opts.redirect_plain_http:
         app.add_middleware(HttpsRedirectMiddleware, https_port=opts.https_port)
+    if opts.outermost is not None:
+        app.add_middleware(_Wrap, wrap=opts.outermost)
     return app
 
 

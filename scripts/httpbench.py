@@ -1,0 +1,710 @@
+"""HTTP benchmark of the real `dpi serve` against a bare ASGI app and Prism (issue #8).
+
+Run it as `scripts/bench_http [--duration 5] [--postgres URL] [--no-prism]`. In one run it:
+
+1. starts `dpi serve` (plain HTTP, SQLite in a temporary data dir, statement counting on),
+   disables the demo client's rate limits, publishes availability and books 500 visits;
+2. starts a bare ASGI app (uvicorn, same options) serving the very bodies dpi answered, and
+   Prism mocking the same operations from our own `docs/openapi.json`;
+3. runs `wrk` against each target (loopback only, bounded in time) and prints one table with
+   req/s, p50, p99, SQL statements and transactions per request (dpi's `X-Dpi-Statements`
+   headers), and the ratios dpi/bare and dpi/Prism;
+4. repeats the dpi rows on PostgreSQL when a server URL is given (or DPI_TEST_POSTGRES_URL
+   is set), and with `--workers 2` when `dpi serve` has that flag.
+
+The machine is shared and noisy: compare ratios measured in the same run, not absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+API = "/api/v3/integration"
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"port {port} never opened:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@contextlib.contextmanager
+def running(
+    argv: list[str], port: int, env: dict[str, str] | None = None, timeout: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server process, wait for its port, and always stop it (by its own pid)."""
+    fd, name = tempfile.mkstemp(prefix="dpi-bench-", suffix=".log")
+    log = Path(name)
+    with os.fdopen(fd, "wb") as sink:
+        process = subprocess.Popen(
+            argv,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "200", **(env or {})},
+            cwd=ROOT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_port(port, process, log, timeout)
+        yield process
+    finally:
+        if process.poll() is None:
+            # The whole session: `--workers` children and Prism's node process die with it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, 15)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, 9)
+                process.wait()
+        log.unlink(missing_ok=True)
+
+
+def dpi(*args: str) -> list[str]:
+    return [PYTHON, "-m", "dpi_server.cli", *args]
+
+
+# --- wrk --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    failures: int  # non-2xx/3xx answers and socket errors
+    seconds: float
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if match is None:
+        raise ValueError(f"unreadable wrk latency {text!r}")
+    return float(match[1]) * _UNITS[match[2]]
+
+
+def wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str],
+    script: str | None = None,
+) -> Load:
+    """One `wrk -t1` run; `script` is Lua that may define `request()`."""
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script or "")
+    try:
+        if script:
+            argv += ["-s", lua.name]
+        out = subprocess.run(
+            [*argv, url], capture_output=True, text=True, check=True, timeout=seconds + 30
+        ).stdout
+    finally:
+        os.unlink(lua.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    p50 = _ms(re.search(r"\n\s+50%\s+(\S+)", out)[1])  # type: ignore[index]
+    p99 = _ms(re.search(r"\n\s+99%\s+(\S+)", out)[1])  # type: ignore[index]
+    done = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    assert done is not None, out
+    elapsed = float(done[2]) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[done[3]]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failures = (int(bad[1]) if bad else 0) + (sum(int(g) for g in errors.groups()) if errors else 0)
+    return Load(rps, p50, p99, int(done[1]), failures, elapsed)
+
+
+# --- the demo estate through the API ----------------------------------------------------------
+
+
+@dataclass
+class Estate:
+    base: str
+    token: str
+    one_day: str  # address path: one day, 24 slots of 30 minutes
+    quarter: str  # address path: 77 days of a 10-minute grid, 500 bookings
+    booking: str  # address path: 77 days of a 10-minute grid, booked by the bookSlot run
+    services: dict[str, str]  # address path -> its address service id
+    day: date  # the first published day (tomorrow in Warsaw)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def slots_url(self, path: str, days: int) -> str:
+        start = datetime(self.day.year, self.day.month, self.day.day, tzinfo=WARSAW)
+        end = start + timedelta(days=days)
+        return (
+            f"{self.base}{path}/slots?start={quote(start.isoformat(), safe='')}"
+            f"&end={quote(end.isoformat(), safe='')}"
+        )
+
+
+def token_for(base: str, creds: dict[str, Any]) -> str:
+    response = httpx.post(
+        f"{base}/oauth/v2/token",
+        auth=(creds["client_id"], creds["client_secret"]),
+        data={"grant_type": "client_credentials", "scope": "integration"},
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def periods(day: date, days: int, begin: int, end: int, service: str, duration: int) -> Any:
+    slots = []
+    for offset in range(days):
+        d = day + timedelta(days=offset)
+        start = datetime(d.year, d.month, d.day, begin, tzinfo=WARSAW)
+        stop = datetime(d.year, d.month, d.day, end, tzinfo=WARSAW)
+        slots.append(
+            {
+                "start": start.isoformat(),
+                "end": stop.isoformat(),
+                "address_services": [{"address_service_id": service, "duration": duration}],
+            }
+        )
+    return {"slots": slots}
+
+
+def grid_starts(day: date, days: int, begin: int, end: int, step: int) -> list[str]:
+    found = []
+    for offset in range(days):
+        d = day + timedelta(days=offset)
+        at = datetime(d.year, d.month, d.day, begin, tzinfo=WARSAW)
+        stop = datetime(d.year, d.month, d.day, end, tzinfo=WARSAW)
+        while at < stop:
+            found.append(at.isoformat())
+            at += timedelta(minutes=step)
+    return found
+
+
+def book_body(service: str, duration: int) -> dict[str, Any]:
+    return {
+        "address_service_id": service,
+        "duration": duration,
+        "patient": {"name": "Bench", "surname": "Mark", "phone": "+48500500500"},
+    }
+
+
+def prepare(base: str, creds: dict[str, Any]) -> Estate:
+    token = token_for(base, creds)
+    h = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=h, timeout=120) as http:
+        paths: list[str] = []
+        for facility in http.get(f"{API}/facilities").json()["_items"]:
+            f = facility["id"]
+            for doctor in http.get(f"{API}/facilities/{f}/doctors").json()["_items"]:
+                d = doctor["id"]
+                for address in http.get(f"{API}/facilities/{f}/doctors/{d}/addresses").json()[
+                    "_items"
+                ]:
+                    paths.append(f"{API}/facilities/{f}/doctors/{d}/addresses/{address['id']}")
+        chosen: list[str] = []
+        services: dict[str, str] = {}
+        for path in paths:
+            if len(chosen) == 3:
+                break
+            if http.post(f"{path}/calendar/enable").status_code not in (200, 409):
+                continue
+            items = http.get(f"{path}/services").json()["_items"]
+            if items:
+                chosen.append(path)
+                services[path] = str(items[0]["id"])
+        if len(chosen) < 3:
+            raise RuntimeError("the demo estate has fewer than 3 bookable addresses")
+        one_day, quarter, booking = chosen
+        day = (datetime.now(WARSAW) + timedelta(days=1)).date()
+        for path, payload in (
+            (one_day, periods(day, 1, 8, 20, services[one_day], 30)),
+            (quarter, periods(day, 77, 8, 16, services[quarter], 10)),
+            (booking, periods(day, 77, 8, 16, services[booking], 10)),
+        ):
+            response = http.put(f"{path}/slots", json=payload)
+            if response.status_code != 201:
+                raise RuntimeError(f"replaceSlots failed: {response.status_code} {response.text}")
+    estate = Estate(base, token, one_day, quarter, booking, services, day)
+    asyncio.run(book_many(estate, quarter, 500))
+    return estate
+
+
+async def book_many(estate: Estate, path: str, count: int) -> None:
+    """`count` bookings spread evenly over the 77-day grid, 8 at a time."""
+    starts = grid_starts(estate.day, 77, 8, 16, 10)
+    stride = len(starts) // count
+    wanted = starts[::stride][:count]
+    body = book_body(estate.services[path], 10)
+    limit = asyncio.Semaphore(8)
+    async with httpx.AsyncClient(base_url=estate.base, headers=estate.headers, timeout=120) as http:
+
+        async def one(start: str) -> None:
+            async with limit:
+                response = await http.post(f"{path}/slots/{quote(start, safe='')}/book", json=body)
+                if response.status_code != 200:
+                    raise RuntimeError(f"bookSlot failed: {response.status_code} {response.text}")
+
+        await asyncio.gather(*(one(s) for s in wanted))
+
+
+def booking_script(estate: Estate, path: str) -> str:
+    """Lua for wrk: each request books the next free slot of the 77-day grid."""
+    starts = grid_starts(estate.day, 77, 8, 16, 10)
+    listed = ",".join(f'"{quote(s, safe="")}"' for s in starts)
+    body = json.dumps(book_body(estate.services[path], 10))
+    body = body.replace("\\", "\\\\").replace('"', '\\"')
+    return f"""
+local starts = {{{listed}}}
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = "{body}"
+request = function()
+  i = i + 1
+  return wrk.format(nil, "{path}/slots/" .. starts[((i - 1) % #starts) + 1] .. "/book")
+end
+"""
+
+
+def counts(url: str, headers: dict[str, str], method: str = "GET", json_body: Any = None) -> str:
+    """Statements/transactions of one request, from dpi's diagnostic headers."""
+    response = httpx.request(method, url, headers=headers, json=json_body, timeout=120)
+    statements = response.headers.get("x-dpi-statements")
+    transactions = response.headers.get("x-dpi-transactions")
+    if statements is None:
+        return "-"
+    return f"{statements} in {transactions} tx"
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    case: str
+    target: str
+    connections: int
+    load: Load
+    sql: str = ""
+    note: str = ""
+
+
+def serve_args(data_dir: Path, port: int, database_url: str | None, workers: int) -> list[str]:
+    argv = dpi(
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+        "--insecure-http",
+        "--http-port",
+        "0",
+    )
+    if database_url:
+        argv += ["--database-url", database_url]
+    if workers > 1:
+        argv += ["--workers", str(workers)]
+    return argv
+
+
+def bench_dpi(
+    label: str,
+    data_dir: Path,
+    database_url: str | None,
+    seconds: float,
+    rows: list[Row],
+    bodies: dict[str, str] | None,
+    *,
+    workers: int = 1,
+    only_facilities: bool = False,
+    estate: Estate | None = None,
+) -> Estate:
+    port = free_port()
+    env = {"DPI_COUNT_STATEMENTS": "1", "DPI_SEED_DEMO": "true"}
+    with running(serve_args(data_dir, port, database_url, workers), port, env):
+        base = f"http://127.0.0.1:{port}"
+        creds = json.loads((data_dir / "demo-credentials.json").read_text())
+        if estate is None:
+            subprocess.run(
+                [
+                    *dpi(
+                        "client",
+                        "limits",
+                        creds["client_id"],
+                        "--disable",
+                        "--data-dir",
+                        str(data_dir),
+                    ),
+                    *(["--database-url", database_url] if database_url else []),
+                ],
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
+            time.sleep(1.5)  # other processes see the change within a second
+            estate = prepare(base, creds)
+        else:
+            estate = Estate(**{**estate.__dict__, "base": base})
+        h = estate.headers
+        cases: list[tuple[str, str, int]] = [("GET /facilities", f"{base}{API}/facilities", 32)]
+        if not only_facilities:
+            cases += [
+                ("getSlots 1 day", estate.slots_url(estate.one_day, 1), 32),
+                ("getSlots 77 days", estate.slots_url(estate.quarter, 77), 4),
+            ]
+        for case, url, conns in cases:
+            wrk(url, connections=conns, seconds=1, headers=h)  # warm-up
+            load = wrk(url, connections=conns, seconds=seconds, headers=h)
+            rows.append(Row(case, label, conns, load, counts(url, h)))
+            if bodies is not None:
+                bodies[url.removeprefix(base).split("?")[0]] = httpx.get(url, headers=h).text
+        if not only_facilities:
+            script = booking_script(estate, estate.booking)
+            load = wrk(f"{base}/", connections=32, seconds=seconds, headers=h, script=script)
+            booked = load.requests - load.failures
+            rows.append(
+                Row(
+                    "bookSlot",
+                    label,
+                    32,
+                    Load(
+                        booked / load.seconds,
+                        load.p50_ms,
+                        load.p99_ms,
+                        load.requests,
+                        load.failures,
+                        load.seconds,
+                    ),
+                    counts_of_booking(estate),
+                    f"{booked} booked, {load.failures} refused",
+                )
+            )
+            rows.append(stall_row(label, estate, seconds))
+    return estate
+
+
+def counts_of_booking(estate: Estate) -> str:
+    """One more booking, on a day the wrk run cannot have reached (the grid's last slot)."""
+    last = grid_starts(estate.day, 77, 8, 16, 10)[-1]
+    url = f"{estate.base}{estate.booking}/slots/{quote(last, safe='')}/book"
+    return counts(url, estate.headers, "POST", book_body(estate.services[estate.booking], 10))
+
+
+def stall_row(label: str, estate: Estate, seconds: float) -> Row:
+    """GET /facilities at 4 connections while a maximal replaceSlots (8 MiB body) runs."""
+    day = estate.day
+    first = datetime(day.year, day.month, day.day, tzinfo=WARSAW).astimezone(UTC)
+    service = int(estate.services[estate.one_day])
+    # One-minute periods, one per minute, in the tersest accepted form (UTC `Z`, numeric ids):
+    # 68,000 of them fit the default 8 MiB body limit.
+    slots = [
+        {
+            "start": (first + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end": (first + timedelta(minutes=m + 1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "address_services": [{"address_service_id": service, "duration": 1}],
+        }
+        for m in range(68_000)
+    ]
+    payload = json.dumps({"slots": slots}, separators=(",", ":")).encode()
+    took: list[tuple[float, int]] = []
+
+    def put() -> None:
+        begun = time.perf_counter()
+        response = httpx.put(
+            f"{estate.base}{estate.one_day}/slots",
+            content=payload,
+            headers={**estate.headers, "Content-Type": "application/json"},
+            timeout=300,
+        )
+        took.append((time.perf_counter() - begun, response.status_code))
+
+    worker = threading.Thread(target=put)
+    worker.start()
+    time.sleep(0.2)
+    load = wrk(
+        f"{estate.base}{API}/facilities", connections=4, seconds=seconds, headers=estate.headers
+    )
+    worker.join()
+    seconds_taken, status = took[0]
+    note = f"{len(slots)} periods, {len(payload) // 1024} KiB: {status} in {seconds_taken:.1f} s"
+    return Row("GET /facilities during a maximal PUT /slots", label, 4, load, "", note)
+
+
+def bench_reference(
+    label: str,
+    argv: list[str],
+    port: int,
+    env: dict[str, str],
+    urls: list[tuple[str, str, int]],
+    seconds: float,
+    headers: dict[str, str],
+    rows: list[Row],
+) -> None:
+    with running(argv, port, env):
+        for case, url, conns in urls:
+            wrk(url, connections=conns, seconds=1, headers=headers)
+            rows.append(
+                Row(
+                    case,
+                    label,
+                    conns,
+                    wrk(url, connections=conns, seconds=seconds, headers=headers),
+                )
+            )
+
+
+def find_prism() -> str | None:
+    return shutil.which("prism") or next(
+        (str(p) for p in [ROOT / "node_modules/.bin/prism"] if p.exists()), None
+    )
+
+
+def create_postgres_database(server_url: str) -> tuple[str, str]:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"dpi_bench_{uuid.uuid4().hex[:8]}"
+
+    async def run(statement: str) -> None:
+        engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    return url, name
+
+
+def drop_postgres_database(server_url: str, name: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def run() -> None:
+        engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def has_workers_flag() -> bool:
+    out = subprocess.run(dpi("serve", "--help"), capture_output=True, text=True, cwd=ROOT).stdout
+    return "--workers" in out
+
+
+def render(rows: list[Row]) -> str:
+    def ref(case: str, target: str) -> Row | None:
+        return next((r for r in rows if r.case == case and r.target == target), None)
+
+    lines = [
+        "| case | server | conns | req/s | p50 ms | p99 ms | SQL per request | dpi/bare | dpi/Prism"
+        " | note |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ratios = []
+        for target in ("bare ASGI", "Prism"):
+            other = ref(row.case, target)
+            if row.target.startswith("dpi") and other is not None and other.load.rps:
+                factor = row.load.rps / other.load.rps
+                ratios.append(f"{factor:.0%}" if target == "bare ASGI" else f"{factor:.2f}x")
+            else:
+                ratios.append("")
+        note = row.note
+        if row.load.failures and not note:
+            note = f"{row.load.failures} failed"
+        lines.append(
+            f"| {row.case} | {row.target} | {row.connections} | {row.load.rps:,.0f} | "
+            f"{row.load.p50_ms:.1f} | {row.load.p99_ms:.1f} | {row.sql} | {ratios[0]} | "
+            f"{ratios[1]} | {note} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("DPI_BENCH_POSTGRES_URL") or os.environ.get("DPI_TEST_POSTGRES_URL"),
+        help="PostgreSQL URL (a scratch database is created and dropped) [DPI_BENCH_POSTGRES_URL]",
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-prism", action="store_true")
+    parser.add_argument("--no-workers", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench_http: wrk is missing (apt-get install wrk)")
+    seconds = args.duration
+    rows: list[Row] = []
+    bodies: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="dpi-bench-") as tmp:
+        sqlite_dir = Path(tmp) / "sqlite"
+        print("dpi on SQLite ...", file=sys.stderr)
+        estate = bench_dpi("dpi SQLite", sqlite_dir, None, seconds, rows, bodies)
+        if not args.no_workers and has_workers_flag():
+            print("dpi on SQLite, --workers 2 ...", file=sys.stderr)
+            bench_dpi(
+                "dpi SQLite --workers 2",
+                sqlite_dir,
+                None,
+                seconds,
+                rows,
+                None,
+                workers=2,
+                only_facilities=True,
+                estate=estate,
+            )
+        if args.postgres and not args.no_postgres:
+            print("dpi on PostgreSQL ...", file=sys.stderr)
+            url, name = create_postgres_database(args.postgres)
+            try:
+                pg = bench_dpi("dpi PostgreSQL", Path(tmp) / "pg", url, seconds, rows, None)
+                if not args.no_workers and has_workers_flag():
+                    bench_dpi(
+                        "dpi PostgreSQL --workers 2",
+                        Path(tmp) / "pg",
+                        url,
+                        seconds,
+                        rows,
+                        None,
+                        workers=2,
+                        only_facilities=True,
+                        estate=pg,
+                    )
+            finally:
+                drop_postgres_database(args.postgres, name)
+
+        print("bare ASGI ...", file=sys.stderr)
+        bodies_file = Path(tmp) / "bodies.json"
+        bodies_file.write_text(json.dumps(bodies))
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        same = [
+            ("GET /facilities", f"{base}{API}/facilities", 32),
+            ("getSlots 1 day", f"{base}{estate.one_day}/slots", 32),
+            ("getSlots 77 days", f"{base}{estate.quarter}/slots", 4),
+        ]
+        uvicorn = [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            str(ROOT / "scripts"),
+            "bare_asgi:app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        bench_reference(
+            "bare ASGI",
+            uvicorn,
+            port,
+            {"DPI_BARE_BODIES": str(bodies_file)},
+            same,
+            seconds,
+            estate.headers,
+            rows,
+        )
+
+        prism = find_prism()
+        if prism and not args.no_prism:
+            print("Prism ...", file=sys.stderr)
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            mocked = [
+                ("GET /facilities", f"{base}{API}/facilities", 32),
+                (
+                    "getSlots 1 day",
+                    estate.slots_url(estate.one_day, 1).replace(estate.base, base),
+                    32,
+                ),
+            ]
+            argv = [
+                prism,
+                "mock",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                str(ROOT / "docs/openapi.json"),
+            ]
+            bench_reference("Prism", argv, port, {}, mocked, seconds, estate.headers, rows)
+        elif not args.no_prism:
+            print(
+                "Prism not found (npm install -g @stoplight/prism-cli): no Prism rows",
+                file=sys.stderr,
+            )
+
+    order = {case: i for i, case in enumerate(dict.fromkeys(r.case for r in rows))}
+    rows.sort(key=lambda r: order[r.case])
+    print(f"wrk -t1, {seconds:g} s per run, {os.cpu_count()} cores, one process unless noted")
+    print(render(rows))
+
+
+if __name__ == "__main__":
+    main()
