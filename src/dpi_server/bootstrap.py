@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dpi_server.adapters.clock import SystemClock
 from dpi_server.adapters.db import stats
-from dpi_server.adapters.db.engine import create_engine
+from dpi_server.adapters.db.engine import create_engine, is_sqlite
 from dpi_server.adapters.db.migrate import migrate
+from dpi_server.adapters.db.sqlite_inline import InlineSqlite
 from dpi_server.adapters.db.uow import SqlUnitOfWork
 from dpi_server.adapters.ratelimit_memory import MemoryRateLimitStore
 from dpi_server.adapters.ratelimit_redis import RedisRateLimitStore
@@ -35,6 +36,7 @@ class Container:
     engine: AsyncEngine
     services: Services
     redis_store: RedisRateLimitStore | None = None
+    inline_sqlite: InlineSqlite | None = None
 
     async def migrate(self) -> None:
         await migrate(self.engine)
@@ -42,18 +44,24 @@ class Container:
     async def close(self) -> None:
         if self.redis_store is not None:
             await self.redis_store.aclose()
+        if self.inline_sqlite is not None:
+            self.inline_sqlite.dispose()
         await self.engine.dispose()
 
 
 def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Wire adapters and use cases. Nothing connects until first used."""
     engine = create_engine(settings.effective_database_url, echo=settings.sql_echo)
+    url = settings.effective_database_url
+    inline = InlineSqlite(url) if is_sqlite(url) and settings.sqlite_inline else None
     if settings.count_statements:
         stats.install(engine)
+        if inline is not None:
+            stats.install(inline.engine)
     the_clock: Clock = clock or SystemClock()
 
     def uow(*, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, write=write)
+        return SqlUnitOfWork(engine, write=write, inline=inline)
 
     redis_store = (
         RedisRateLimitStore(settings.redis_url, prefix=settings.redis_prefix)
@@ -74,7 +82,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         calendar=CalendarService(uow, the_clock),
         bookings=BookingService(uow, the_clock),
     )
-    return Container(settings=settings, engine=engine, services=services, redis_store=redis_store)
+    return Container(
+        settings=settings,
+        engine=engine,
+        services=services,
+        redis_store=redis_store,
+        inline_sqlite=inline,
+    )
 
 
 def build_app(container: Container) -> FastAPI:

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     seed_demo: bool = True
     sql_echo: bool = False
+    sqlite_inline: bool = Field(
+        default=True,
+        description="run SQLite statements on the event loop (adapters/db/sqlite_inline.py)",
+    )
     count_statements: bool = Field(
         default=False,
         description="add X-Dpi-Statements/X-Dpi-Transactions headers (benchmarks only)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -36,10 +36,11 @@ def begin_tally() -> StatementTally:
     return tally
 
 
-def install(engine: AsyncEngine) -> None:
+def install(engine: AsyncEngine | Engine) -> None:
     """Count every statement and transaction `engine` runs into the current tally, if any."""
+    target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(target, "before_cursor_execute")
     def _statement(
         _conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, _many: bool
     ) -> None:
@@ -50,7 +51,7 @@ def install(engine: AsyncEngine) -> None:
         if tally is not None and not statement.startswith("BEGIN"):
             tally.statements += 1
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(target, "begin")
     def _transaction(_conn: Any) -> None:
         tally = _current.get()
         if tally is not None:

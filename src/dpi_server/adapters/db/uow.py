@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
@@ -21,6 +21,7 @@ from dpi_server.adapters.db.repositories import (
     SqlInsuranceRepository,
     SqlTokenRepository,
 )
+from dpi_server.adapters.db.sqlite_inline import InlineConnection, InlineSqlite
 
 
 class SqlUnitOfWork:
@@ -28,6 +29,10 @@ class SqlUnitOfWork:
 
     `write=True` asks SQLite for `BEGIN IMMEDIATE`, taking the database write lock up front so
     that read-then-write sequences cannot interleave (ARCHITECTURE.md "Concurrency").
+
+    With `inline` (SQLite), statements run on the loop thread through a sync connection
+    (adapters/db/sqlite_inline.py); otherwise through the async engine (asyncpg, or aiosqlite
+    when no inline path is given).
     """
 
     clients: SqlClientRepository
@@ -40,18 +45,28 @@ class SqlUnitOfWork:
     bookings: SqlBookingRepository
     events: SqlEventRepository
 
-    def __init__(self, engine: AsyncEngine, *, write: bool = False) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, write: bool = False, inline: InlineSqlite | None = None
+    ) -> None:
         self._engine = engine
         self._write = write
+        self._inline = inline
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
+        self._inline_conn: InlineConnection | None = None
 
     @property
-    def connection(self) -> AsyncConnection:
-        assert self._conn is not None, "unit of work not entered"
-        return self._conn
+    def connection(self) -> AsyncConnection | InlineConnection:
+        conn = self._inline_conn or self._conn
+        assert conn is not None, "unit of work not entered"
+        return conn
 
     async def __aenter__(self) -> Self:
+        if self._inline is not None:
+            self._inline_conn = await self._inline.connect(write=self._write)
+            # The repositories only call execute/scalar/dialect, which InlineConnection has.
+            self._bind(cast(AsyncConnection, self._inline_conn))
+            return self
         conn = await self._engine.connect()
         if is_sqlite(str(self._engine.url)):
             conn = await conn.execution_options(
@@ -59,6 +74,10 @@ class SqlUnitOfWork:
             )
         self._conn = conn
         self._tx = await conn.begin()
+        self._bind(conn)
+        return self
+
+    def _bind(self, conn: AsyncConnection) -> None:
         self.clients = SqlClientRepository(conn)
         self.tokens = SqlTokenRepository(conn)
         self.directory = SqlDirectoryRepository(conn)
@@ -68,7 +87,6 @@ class SqlUnitOfWork:
         self.calendar = SqlCalendarRepository(conn)
         self.bookings = SqlBookingRepository(conn)
         self.events = SqlEventRepository(conn)
-        return self
 
     async def __aexit__(
         self,
@@ -76,6 +94,10 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._inline_conn is not None:
+            inline, self._inline_conn = self._inline_conn, None
+            inline.close_now()
+            return
         try:
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
@@ -86,5 +108,8 @@ class SqlUnitOfWork:
             self._tx = None
 
     async def commit(self) -> None:
+        if self._inline_conn is not None:
+            await self._inline_conn.commit()
+            return
         assert self._tx is not None
         await self._tx.commit()
