@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dpi_server.adapters.clock import SystemClock
 from dpi_server.adapters.db import stats
 from dpi_server.adapters.db.engine import create_engine, is_sqlite
+from dpi_server.adapters.db.generations import SqlGenerationReader
 from dpi_server.adapters.db.migrate import migrate
 from dpi_server.adapters.db.sqlite_inline import InlineSqlite
 from dpi_server.adapters.db.uow import SqlUnitOfWork
@@ -22,6 +23,7 @@ from dpi_server.config import Settings
 from dpi_server.services.address_services import AddressServicesService, InsuranceService
 from dpi_server.services.auth import AuthService
 from dpi_server.services.bookings import BookingService
+from dpi_server.services.cache import HotPathCache
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.directory import DirectoryService
@@ -37,6 +39,8 @@ class Container:
     services: Services
     redis_store: RedisRateLimitStore | None = None
     inline_sqlite: InlineSqlite | None = None
+    # Principals and estates (services/cache.py); use cases that check paths read estates here.
+    cache: HotPathCache | None = None
 
     async def migrate(self) -> None:
         await migrate(self.engine)
@@ -69,12 +73,13 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         else None
     )
     store: RateLimitStore = redis_store or MemoryRateLimitStore()
+    cache = HotPathCache(uow, SqlGenerationReader(engine, inline))
 
     services = Services(
         clock=the_clock,
         uow=uow,
-        auth=AuthService(uow, the_clock, settings.token_lifetime_seconds),
-        clients=ClientAdminService(uow, the_clock),
+        auth=AuthService(uow, the_clock, settings.token_lifetime_seconds, cache),
+        clients=ClientAdminService(uow, the_clock, cache),
         directory=DirectoryService(uow, the_clock),
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),
@@ -88,6 +93,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
         services=services,
         redis_store=redis_store,
         inline_sqlite=inline,
+        cache=cache,
     )
 
 
