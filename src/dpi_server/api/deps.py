@@ -9,18 +9,21 @@ from fastapi import Depends, Request
 from dpi_server.services.principal import PRINCIPAL_STATE_KEY, Principal
 from dpi_server.services.registry import Services
 
+# Dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker
+# thread, two thread hand-offs per dependency per request for what is a dict lookup.
 
-def get_services(request: Request) -> Services:
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     principal: Principal = request.scope["state"][PRINCIPAL_STATE_KEY]
     return principal
 
 
-def address_ids(facility_id: str, doctor_id: str, address_id: str) -> tuple[str, str, str]:
+async def address_ids(facility_id: str, doctor_id: str, address_id: str) -> tuple[str, str, str]:
     """The `/facilities/{f}/doctors/{d}/addresses/{a}` ids, checked later by the use case."""
     return facility_id, doctor_id, address_id
 
