@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,13 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="shared rate-limit windows")
     redis_prefix: str = Field(default="dpi:rl:", description="namespace of our Redis keys")
+    rate_limit_store: Literal["auto", "memory", "database", "redis"] = Field(
+        default="auto",
+        description="where rate-limit windows live; auto: redis if configured, else database "
+        "with --workers > 1, else memory",
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="API processes on one port")
+    access_log: bool = Field(default=True, description="uvicorn's per-request access log")
 
     host: str = "127.0.0.1"
     port: int = 8443
