@@ -94,21 +94,11 @@ class _Sweeper:
         return True
 
 
-class PostgresRateLimitStore:
-    """`RateLimitStore` on the shared PostgreSQL table."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._sweeper = _Sweeper()
+class _SqlCounterStore:
+    """acquire/claim over `_run(sql, params) -> first row or None`, which subclasses provide."""
 
     async def _run(self, sql: str, params: dict[str, Any]) -> Any:
-        async with self._engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            row = (await conn.execute(text(sql), params)).first()
-            now_ms = params.get("now_ms")
-            if now_ms is not None and self._sweeper.due(now_ms):
-                await conn.execute(text(_SWEEP), {"now_ms": now_ms})
-            return row
+        raise NotImplementedError
 
     async def acquire(
         self, key: str, limit: int, window_seconds: int, now: datetime
@@ -141,7 +131,24 @@ class PostgresRateLimitStore:
         return False, _EPOCH + timedelta(milliseconds=held_ms)
 
 
-class SqliteFileRateLimitStore:
+class PostgresRateLimitStore(_SqlCounterStore):
+    """`RateLimitStore` on the shared PostgreSQL table."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sweeper = _Sweeper()
+
+    async def _run(self, sql: str, params: dict[str, Any]) -> Any:
+        async with self._engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            row = (await conn.execute(text(sql), params)).first()
+            now_ms = params.get("now_ms")
+            if now_ms is not None and self._sweeper.due(now_ms):
+                await conn.execute(text(_SWEEP), {"now_ms": now_ms})
+            return row
+
+
+class SqliteFileRateLimitStore(_SqlCounterStore):
     """`RateLimitStore` in a small SQLite file shared by the processes of one host."""
 
     def __init__(self, path: Path, *, lock_timeout_seconds: float = 10.0) -> None:
@@ -165,48 +172,19 @@ class SqliteFileRateLimitStore:
                     self._db.execute("PRAGMA synchronous=NORMAL")
                     self._db.execute(_SCHEMA)
                     self._ready = True
-                row = self._db.execute(sql, params).fetchone()
+                # fetchall: the statement (and its implicit transaction) ends only once the
+                # cursor is exhausted.
+                rows = self._db.execute(sql, params).fetchall()
                 now_ms = params.get("now_ms")
                 if now_ms is not None and self._sweeper.due(now_ms):
                     self._db.execute(_SWEEP, {"now_ms": now_ms})
-                return row
+                return rows[0] if rows else None
             except sqlite3.OperationalError as exc:
                 busy = "locked" in str(exc) or "busy" in str(exc)
                 if not busy or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.005)
-
-    async def acquire(
-        self, key: str, limit: int, window_seconds: int, now: datetime
-    ) -> tuple[bool, int, datetime]:
-        window = window_at(now, window_seconds)
-        if limit < 1:
-            return False, 0, window.end
-        now_ms = _epoch_ms(now)
-        params = {
-            "key": key,
-            "window_start": window.start_epoch,
-            "expires_ms": _epoch_ms(window.end),
-            "limit": limit,
-            "now_ms": now_ms,
-        }
-        row = await self._run(_ACQUIRE, params)
-        if row is not None:
-            return True, int(row[0]), window.end
-        held = await self._run(_USED, {"key": key})
-        used = int(held[0]) if held is not None and held[1] == window.start_epoch else 0
-        return False, used, window.end
-
-    async def claim(self, key: str, interval_seconds: int, now: datetime) -> tuple[bool, datetime]:
-        now_ms = _epoch_ms(now)
-        until = now_ms + interval_seconds * 1000
-        row = await self._run(_CLAIM, {"key": key, "expires_ms": until, "now_ms": now_ms})
-        if row is not None:
-            return True, _EPOCH + timedelta(milliseconds=int(row[0]))
-        held = await self._run(_HELD, {"key": key})
-        held_ms = int(held[0]) if held is not None else until
-        return False, _EPOCH + timedelta(milliseconds=held_ms)
 
     async def aclose(self) -> None:
         self._db.close()

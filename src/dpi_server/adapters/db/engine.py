@@ -14,6 +14,19 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_pragmas(dbapi_connection: Any, *, busy_timeout_ms: int) -> None:
+    """Settings every SQLite connection of ours gets, whichever driver opened it."""
+    # The driver's default (deferred BEGIN) lets two writers both read then fail on upgrade;
+    # we start transactions ourselves (see UnitOfWork) to control that.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    cursor.close()
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite files get WAL, a busy timeout and enforced foreign keys."""
     if is_sqlite(url):
@@ -30,15 +43,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # aiosqlite's default (deferred BEGIN) lets two writers both read then fail on
-            # upgrade; we start transactions ourselves (see UnitOfWork) to control that.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+            sqlite_pragmas(dbapi_connection, busy_timeout_ms=30000)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:

@@ -37,6 +37,8 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, CursorResult, Dialect, make_url
 from sqlalchemy.pool import QueuePool
 
+from dpi_server.adapters.db.engine import sqlite_pragmas
+
 # Larger batches go to a thread: 200 rows insert in ~1 ms, well under a p99 budget.
 OFFLOAD_ROWS = 200
 # A reader can meet SQLITE_BUSY only in rare WAL moments (recovery, a restarting WAL index);
@@ -104,14 +106,8 @@ class InlineSqlite:
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The driver must not open transactions on its own: InlineConnection issues BEGIN itself.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={READ_BUSY_MS}")
-    cursor.close()
+    # Transactions are issued by InlineConnection itself (BEGIN / BEGIN IMMEDIATE).
+    sqlite_pragmas(dbapi_connection, busy_timeout_ms=READ_BUSY_MS)
 
 
 class InlineConnection:
