@@ -375,7 +375,8 @@ def bench_dpi(
     estate: Estate | None = None,
 ) -> Estate:
     port = free_port()
-    env = {"DPI_COUNT_STATEMENTS": "1", "DPI_SEED_DEMO": "true"}
+    # No access log, like the bare app: the table compares what each does per request.
+    env = {"DPI_COUNT_STATEMENTS": "1", "DPI_SEED_DEMO": "true", "DPI_ACCESS_LOG": "false"}
     with running(serve_args(data_dir, port, database_url, workers), port, env):
         base = f"http://127.0.0.1:{port}"
         creds = json.loads((data_dir / "demo-credentials.json").read_text())

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from dpi_server.adapters.db.engine import create_engine
+from dpi_server.adapters.db.migrate import migrate
 from tests.conftest import _admin
 from tests.integration.test_ratelimit_processes import wait_for_a_fresh_minute
 from tests.integration.test_serve import free_port, start, stop, wait_for_port
@@ -73,3 +75,20 @@ def test_two_workers_share_the_port_and_the_write_window(
     assert len(statuses) - statuses.count(429) == 40
     # Two serving children (plus multiprocessing's resource tracker).
     assert len(children) >= 2
+
+
+def test_processes_starting_together_migrate_one_after_the_other(
+    tmp_path: Path, database: str | None
+) -> None:
+    """Hosts of one deployment start at once: each migrates, none trips over the others."""
+    url = database or f"sqlite+aiosqlite:///{tmp_path / 'dpi.sqlite3'}"
+
+    async def run() -> None:
+        engines = [create_engine(url) for _ in range(3)]
+        try:
+            await asyncio.gather(*(migrate(engine) for engine in engines))
+        finally:
+            for engine in engines:
+                await engine.dispose()
+
+    asyncio.run(run())

@@ -51,4 +51,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout, i.e. on every unit of work. After a
+    # server restart the first statement on a dead connection fails instead, and SQLAlchemy
+    # then invalidates every pooled connection opened before it, so one request sees the error
+    # rather than every request paying for the check.
+    return create_async_engine(
+        url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=False, pool_recycle=3600
+    )
