@@ -72,6 +72,14 @@ class SqlUnitOfWork:
             conn = await conn.execution_options(
                 sqlite_begin="IMMEDIATE" if self._write else "DEFERRED"
             )
+        elif not self._write:
+            # PostgreSQL runs READ COMMITTED, where every statement takes its own snapshot even
+            # inside a transaction: a read-only unit of work loses nothing without one, and
+            # saves the BEGIN and ROLLBACK round trips.
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._conn = conn
+            self._bind(conn)
+            return self
         self._conn = conn
         self._tx = await conn.begin()
         self._bind(conn)
@@ -111,5 +119,6 @@ class SqlUnitOfWork:
         if self._inline_conn is not None:
             await self._inline_conn.commit()
             return
-        assert self._tx is not None
+        if self._tx is None:
+            return  # a read-only unit of work on PostgreSQL: nothing was held back
         await self._tx.commit()
