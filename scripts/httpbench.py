@@ -71,9 +71,15 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeou
 
 @contextlib.contextmanager
 def running(
-    argv: list[str], port: int, env: dict[str, str] | None = None, timeout: float = 60
+    argv: list[str],
+    port: int,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+    ready: tuple[str, int] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start a server process, wait for its port, and always stop it (by its own pid)."""
+    """Start a server process, wait for its port (and for `ready`: a log line that must appear
+    so many times, e.g. once per worker, since a supervisor's socket listens before its
+    workers accept), and always stop it (by its own process group)."""
     fd, name = tempfile.mkstemp(prefix="dpi-bench-", suffix=".log")
     log = Path(name)
     with os.fdopen(fd, "wb") as sink:
@@ -87,6 +93,13 @@ def running(
         )
     try:
         wait_for_port(port, process, log, timeout)
+        if ready is not None:
+            marker, times = ready
+            deadline = time.monotonic() + timeout
+            while log.read_text(errors="replace").count(marker) < times:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"not ready:\n{log.read_text(errors='replace')[-3000:]}")
+                time.sleep(0.2)
         yield process
     finally:
         if process.poll() is None:
@@ -322,16 +335,19 @@ end
 
 
 def counts(url: str, headers: dict[str, str], method: str = "GET", json_body: Any = None) -> str:
-    """Statements/transactions of one request, from dpi's diagnostic headers."""
-    response = httpx.request(method, url, headers=headers, json=json_body, timeout=120)
-    statements = response.headers.get("x-dpi-statements")
-    transactions = response.headers.get("x-dpi-transactions")
-    if statements is None:
-        return "-"
-    return f"{statements} in {transactions} tx"
-
-
-# --- the run ----------------------------------------------------------------------------------
+    """Statements/transactions of one request, from dpi's diagnostic headers. GETs are sampled
+    five times and the smallest count kept: once every half second a request also re-reads
+    the cache generation (one more statement), which is not what the answer itself needs."""
+    seen = []
+    for _ in range(5 if method == "GET" else 1):
+        response = httpx.request(method, url, headers=headers, json=json_body, timeout=120)
+        statements = response.headers.get("x-dpi-statements")
+        transactions = response.headers.get("x-dpi-transactions")
+        if statements is None or transactions is None:
+            return "-"
+        seen.append((int(statements), int(transactions)))
+    statements_n, transactions_n = min(seen)
+    return f"{statements_n} in {transactions_n} tx"
 
 
 @dataclass
@@ -345,16 +361,8 @@ class Row:
 
 
 def serve_args(data_dir: Path, port: int, database_url: str | None, workers: int) -> list[str]:
-    argv = dpi(
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--port",
-        str(port),
-        "--insecure-http",
-        "--http-port",
-        "0",
-    )
+    argv = dpi("serve", "--data-dir", str(data_dir), "--port", str(port), "--insecure-http")
+    argv += ["--http-port", "0"]
     if database_url:
         argv += ["--database-url", database_url]
     if workers > 1:
@@ -362,81 +370,85 @@ def serve_args(data_dir: Path, port: int, database_url: str | None, workers: int
     return argv
 
 
-def bench_dpi(
-    label: str,
-    data_dir: Path,
-    database_url: str | None,
-    seconds: float,
-    rows: list[Row],
-    bodies: dict[str, str] | None,
-    *,
-    workers: int = 1,
-    only_facilities: bool = False,
-    estate: Estate | None = None,
-) -> Estate:
+# No access log, like the bare app: the table compares what each does per request.
+DPI_ENV = {"DPI_COUNT_STATEMENTS": "1", "DPI_SEED_DEMO": "true", "DPI_ACCESS_LOG": "false"}
+READY = "Application startup complete"
+
+
+def start_dpi(
+    stack: contextlib.ExitStack, data_dir: Path, database_url: str | None, workers: int = 1
+) -> str:
+    """Start `dpi serve` inside `stack`; returns its base URL once every worker is up."""
     port = free_port()
-    # No access log, like the bare app: the table compares what each does per request.
-    env = {"DPI_COUNT_STATEMENTS": "1", "DPI_SEED_DEMO": "true", "DPI_ACCESS_LOG": "false"}
-    with running(serve_args(data_dir, port, database_url, workers), port, env):
-        base = f"http://127.0.0.1:{port}"
-        creds = json.loads((data_dir / "demo-credentials.json").read_text())
-        if estate is None:
-            subprocess.run(
-                [
-                    *dpi(
-                        "client",
-                        "limits",
-                        creds["client_id"],
-                        "--disable",
-                        "--data-dir",
-                        str(data_dir),
-                    ),
-                    *(["--database-url", database_url] if database_url else []),
-                ],
-                check=True,
-                capture_output=True,
-                cwd=ROOT,
-            )
-            time.sleep(1.5)  # other processes see the change within a second
-            estate = prepare(base, creds)
-        else:
-            estate = Estate(**{**estate.__dict__, "base": base})
-        h = estate.headers
-        cases: list[tuple[str, str, int]] = [("GET /facilities", f"{base}{API}/facilities", 32)]
-        if not only_facilities:
-            cases += [
-                ("getSlots 1 day", estate.slots_url(estate.one_day, 1), 32),
-                ("getSlots 77 days", estate.slots_url(estate.quarter, 77), 4),
-            ]
-        for case, url, conns in cases:
-            wrk(url, connections=conns, seconds=1, headers=h)  # warm-up
-            load = wrk(url, connections=conns, seconds=seconds, headers=h)
-            rows.append(Row(case, label, conns, load, counts(url, h)))
-            if bodies is not None:
-                bodies[url.removeprefix(base).split("?")[0]] = httpx.get(url, headers=h).text
-        if not only_facilities:
-            script = booking_script(estate, estate.booking)
-            load = wrk(f"{base}/", connections=32, seconds=seconds, headers=h, script=script)
-            booked = load.requests - load.failures
-            rows.append(
-                Row(
-                    "bookSlot",
-                    label,
-                    32,
-                    Load(
-                        booked / load.seconds,
-                        load.p50_ms,
-                        load.p99_ms,
-                        load.requests,
-                        load.failures,
-                        load.seconds,
-                    ),
-                    counts_of_booking(estate),
-                    f"{booked} booked, {load.failures} refused",
-                )
-            )
-            rows.append(stall_row(label, estate, seconds))
-    return estate
+    argv = serve_args(data_dir, port, database_url, workers)
+    stack.enter_context(running(argv, port, DPI_ENV, ready=(READY, workers)))
+    return f"http://127.0.0.1:{port}"
+
+
+def first_run(base: str, data_dir: Path, database_url: str | None) -> Estate:
+    """Disable the demo client's rate limits (by the operator command, in its own process)
+    and publish the calendars the benchmark reads."""
+    creds = json.loads((data_dir / "demo-credentials.json").read_text())
+    command = dpi("client", "limits", creds["client_id"], "--disable", "--data-dir", str(data_dir))
+    if database_url:
+        command += ["--database-url", database_url]
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    time.sleep(1.5)  # the server's cache follows within a second
+    return prepare(base, creds)
+
+
+@dataclass
+class Target:
+    label: str
+    base: str
+    kind: str  # "dpi", "bare" or "prism"
+    estate: Estate  # the estate whose paths its URLs name
+
+
+CASES = [("GET /facilities", 32), ("getSlots 1 day", 32), ("getSlots 77 days", 4)]
+
+
+def case_url(case: str, target: Target) -> str | None:
+    e = target.estate
+    if case == "GET /facilities":
+        return f"{target.base}{API}/facilities"
+    if target.label.endswith("--workers 2"):
+        return None  # the worker rows compare GET /facilities only
+    path, days = (e.one_day, 1) if case == "getSlots 1 day" else (e.quarter, 77)
+    if target.kind == "bare":
+        return f"{target.base}{path}/slots"
+    if target.kind == "prism" and days == 77:
+        return None
+    return e.slots_url(path, days).replace(e.base, target.base)
+
+
+def interleaved(targets: list[Target], seconds: float, rounds: int, rows: list[Row]) -> None:
+    """Each case against every target in turn, `rounds` times; the median round is kept, so
+    that load from elsewhere on the machine hits all targets alike."""
+    for case, conns in CASES:
+        runs: dict[str, list[Load]] = {}
+        chosen = [(t, url) for t in targets if (url := case_url(case, t)) is not None]
+        for target, url in chosen:
+            wrk(url, connections=conns, seconds=1, headers=target.estate.headers)  # warm-up
+        for _ in range(rounds):
+            for target, url in chosen:
+                load = wrk(url, connections=conns, seconds=seconds, headers=target.estate.headers)
+                runs.setdefault(target.label, []).append(load)
+        for target, url in chosen:
+            ordered = sorted(runs[target.label], key=lambda load: load.rps)
+            sql = counts(url, target.estate.headers) if target.kind == "dpi" else ""
+            rows.append(Row(case, target.label, conns, ordered[len(ordered) // 2], sql))
+
+
+def booking_row(label: str, estate: Estate, seconds: float) -> Row:
+    script = booking_script(estate, estate.booking)
+    load = wrk(f"{estate.base}/", connections=32, seconds=seconds, headers=estate.headers,
+               script=script)  # fmt: skip
+    booked = load.requests - load.failures
+    rate = Load(booked / load.seconds, load.p50_ms, load.p99_ms, load.requests, load.failures,
+                load.seconds)  # fmt: skip
+    note = f"{booked} booked, {load.failures} refused"
+    return Row("bookSlot", label, 32, rate, counts_of_booking(estate), note)
 
 
 def counts_of_booking(estate: Estate) -> str:
@@ -484,29 +496,6 @@ def stall_row(label: str, estate: Estate, seconds: float) -> Row:
     seconds_taken, status = took[0]
     note = f"{len(slots)} periods, {len(payload) // 1024} KiB: {status} in {seconds_taken:.1f} s"
     return Row("GET /facilities during a maximal PUT /slots", label, 4, load, "", note)
-
-
-def bench_reference(
-    label: str,
-    argv: list[str],
-    port: int,
-    env: dict[str, str],
-    urls: list[tuple[str, str, int]],
-    seconds: float,
-    headers: dict[str, str],
-    rows: list[Row],
-) -> None:
-    with running(argv, port, env):
-        for case, url, conns in urls:
-            wrk(url, connections=conns, seconds=1, headers=headers)
-            rows.append(
-                Row(
-                    case,
-                    label,
-                    conns,
-                    wrk(url, connections=conns, seconds=seconds, headers=headers),
-                )
-            )
 
 
 def find_prism() -> str | None:
@@ -586,7 +575,8 @@ def render(rows: list[Row]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per target")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("DPI_BENCH_POSTGRES_URL") or os.environ.get("DPI_TEST_POSTGRES_URL"),
@@ -600,111 +590,75 @@ def main() -> None:
         sys.exit("bench_http: wrk is missing (apt-get install wrk)")
     seconds = args.duration
     rows: list[Row] = []
-    bodies: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="dpi-bench-") as tmp:
+    workers = not args.no_workers and has_workers_flag()
+    with tempfile.TemporaryDirectory(prefix="dpi-bench-") as tmp, contextlib.ExitStack() as stack:
+        say("dpi on SQLite: seeding, publishing calendars, booking 500 visits ...")
         sqlite_dir = Path(tmp) / "sqlite"
-        print("dpi on SQLite ...", file=sys.stderr)
-        estate = bench_dpi("dpi SQLite", sqlite_dir, None, seconds, rows, bodies)
-        if not args.no_workers and has_workers_flag():
-            print("dpi on SQLite, --workers 2 ...", file=sys.stderr)
-            bench_dpi(
-                "dpi SQLite --workers 2",
-                sqlite_dir,
-                None,
-                seconds,
-                rows,
-                None,
-                workers=2,
-                only_facilities=True,
-                estate=estate,
-            )
+        base = start_dpi(stack, sqlite_dir, None)
+        estate = first_run(base, sqlite_dir, None)
+        targets = [Target("dpi SQLite", base, "dpi", estate)]
+        if workers:
+            base = start_dpi(stack, sqlite_dir, None, workers=2)
+            targets.append(Target("dpi SQLite --workers 2", base, "dpi", estate))
+        pg: Estate | None = None
         if args.postgres and not args.no_postgres:
-            print("dpi on PostgreSQL ...", file=sys.stderr)
+            say("dpi on PostgreSQL ...")
             url, name = create_postgres_database(args.postgres)
-            try:
-                pg = bench_dpi("dpi PostgreSQL", Path(tmp) / "pg", url, seconds, rows, None)
-                if not args.no_workers and has_workers_flag():
-                    bench_dpi(
-                        "dpi PostgreSQL --workers 2",
-                        Path(tmp) / "pg",
-                        url,
-                        seconds,
-                        rows,
-                        None,
-                        workers=2,
-                        only_facilities=True,
-                        estate=pg,
-                    )
-            finally:
-                drop_postgres_database(args.postgres, name)
+            stack.callback(drop_postgres_database, args.postgres, name)
+            pg_dir = Path(tmp) / "pg"
+            base = start_dpi(stack, pg_dir, url)
+            pg = first_run(base, pg_dir, url)
+            targets.append(Target("dpi PostgreSQL", base, "dpi", pg))
+            if workers:
+                base = start_dpi(stack, pg_dir, url, workers=2)
+                targets.append(Target("dpi PostgreSQL --workers 2", base, "dpi", pg))
 
-        print("bare ASGI ...", file=sys.stderr)
+        say("bare ASGI and Prism ...")
+        bodies = {
+            path: httpx.get(url, headers=estate.headers).text
+            for path, url in (
+                (f"{API}/facilities", f"{estate.base}{API}/facilities"),
+                (f"{estate.one_day}/slots", estate.slots_url(estate.one_day, 1)),
+                (f"{estate.quarter}/slots", estate.slots_url(estate.quarter, 77)),
+            )
+        }
         bodies_file = Path(tmp) / "bodies.json"
         bodies_file.write_text(json.dumps(bodies))
         port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        same = [
-            ("GET /facilities", f"{base}{API}/facilities", 32),
-            ("getSlots 1 day", f"{base}{estate.one_day}/slots", 32),
-            ("getSlots 77 days", f"{base}{estate.quarter}/slots", 4),
-        ]
-        uvicorn = [
-            PYTHON,
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            str(ROOT / "scripts"),
-            "bare_asgi:app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
-        bench_reference(
-            "bare ASGI",
-            uvicorn,
-            port,
-            {"DPI_BARE_BODIES": str(bodies_file)},
-            same,
-            seconds,
-            estate.headers,
-            rows,
-        )
-
+        uvicorn = [PYTHON, "-m", "uvicorn", "--app-dir", str(ROOT / "scripts"), "bare_asgi:app",
+                   "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
+        stack.enter_context(running(uvicorn, port, {"DPI_BARE_BODIES": str(bodies_file)}))
+        targets.append(Target("bare ASGI", f"http://127.0.0.1:{port}", "bare", estate))
         prism = find_prism()
         if prism and not args.no_prism:
-            print("Prism ...", file=sys.stderr)
             port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            mocked = [
-                ("GET /facilities", f"{base}{API}/facilities", 32),
-                (
-                    "getSlots 1 day",
-                    estate.slots_url(estate.one_day, 1).replace(estate.base, base),
-                    32,
-                ),
-            ]
-            argv = [
-                prism,
-                "mock",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                str(ROOT / "docs/openapi.json"),
-            ]
-            bench_reference("Prism", argv, port, {}, mocked, seconds, estate.headers, rows)
+            argv = [prism, "mock", "-h", "127.0.0.1", "-p", str(port),
+                    str(ROOT / "docs/openapi.json")]  # fmt: skip
+            stack.enter_context(running(argv, port))
+            targets.append(Target("Prism", f"http://127.0.0.1:{port}", "prism", estate))
         elif not args.no_prism:
-            print(
-                "Prism not found (npm install -g @stoplight/prism-cli): no Prism rows",
-                file=sys.stderr,
-            )
+            say("Prism not found (npm install -g @stoplight/prism-cli): no Prism rows")
+
+        say(f"measuring: {args.rounds} interleaved rounds of {seconds:g} s per target and case")
+        interleaved(targets, seconds, args.rounds, rows)
+        say("bookSlot and the maximal replaceSlots ...")
+        for target in targets:
+            if target.kind == "dpi" and not target.label.endswith("--workers 2"):
+                rows.append(booking_row(target.label, target.estate, seconds * args.rounds))
+                rows.append(stall_row(target.label, target.estate, seconds * args.rounds))
 
     order = {case: i for i, case in enumerate(dict.fromkeys(r.case for r in rows))}
     rows.sort(key=lambda r: order[r.case])
-    print(f"wrk -t1, {seconds:g} s per run, {os.cpu_count()} cores, one process unless noted")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"wrk -t1, median of {args.rounds} interleaved {seconds:g}-second runs, "
+        f"{os.cpu_count()} cores (load average {load}), one process unless noted, access logs off"
+    )
     print(render(rows))
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
