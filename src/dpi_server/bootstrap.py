@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dpi_server.adapters.clock import SystemClock
@@ -71,7 +72,11 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
     """Wire adapters and use cases. Nothing connects until first used."""
     engine = create_engine(settings.effective_database_url, echo=settings.sql_echo)
     url = settings.effective_database_url
-    inline = InlineSqlite(url) if is_sqlite(url) and settings.sqlite_inline else None
+    # An in-memory database is private to each connection, so it must stay on one (aiosqlite's).
+    file_backed = make_url(url).database not in (None, "", ":memory:")
+    inline = (
+        InlineSqlite(url) if is_sqlite(url) and file_backed and settings.sqlite_inline else None
+    )
     if settings.count_statements:
         stats.install(engine)
         if inline is not None:
