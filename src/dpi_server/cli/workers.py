@@ -63,6 +63,13 @@ def _child(serve: ServeFn, settings: Settings, worker: Worker) -> None:
 
 def supervise(settings: Settings, tls_pair: tuple[Path, Path] | None, serve: ServeFn) -> None:
     """Run `settings.workers` children of `serve` until told to stop."""
+    if settings.rate_limit_store == "memory":
+        log.warning(
+            "DPI_RATE_LIMIT_STORE=memory with %d workers: each process counts on its own, so a "
+            "client may get up to %d times its limits",
+            settings.workers,
+            settings.workers,
+        )
     sockets = [_bind(settings.host, settings.port)]
     if tls_pair is not None and settings.http_port:
         sockets.append(_bind(settings.host, settings.http_port))
