@@ -28,17 +28,21 @@ from dpi_server.api.app import ApiOptions, create_app
 from dpi_server.api.diagnostics import StatementCountMiddleware
 from dpi_server.api.ratelimit import RateLimitMiddleware
 from dpi_server.config import Settings
-from dpi_server.services.address_services import AddressServicesService, InsuranceService
+from dpi_server.services.access import AccessService
+from dpi_server.services.address_services import AddressServicesService
 from dpi_server.services.auth import AuthService
 from dpi_server.services.bookings import BookingService
-from dpi_server.services.cache import HotPathCache
+from dpi_server.services.cache import HotPathCache, NoSharedGeneration
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.directory import DirectoryService
+from dpi_server.services.estate_admin import EstateAdminService
+from dpi_server.services.insurance import InsuranceService
 from dpi_server.services.leadership import Lease
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
+from dpi_server.services.repositories import UnitOfWorkFactory
 
 
 @dataclass
@@ -68,8 +72,15 @@ class Container:
         await self.engine.dispose()
 
 
-def build(settings: Settings, *, clock: Clock | None = None) -> Container:
-    """Wire adapters and use cases. Nothing connects until first used."""
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    uow_factory: UnitOfWorkFactory | None = None,
+) -> Container:
+    """Wire adapters and use cases. Nothing connects until first used.
+
+    `uow_factory` replaces the SQL unit of work (tests pass `testing.InMemoryUnitOfWork`)."""
     engine = create_engine(settings.effective_database_url, echo=settings.sql_echo)
     url = settings.effective_database_url
     # An in-memory database is private to each connection, so it must stay on one (aiosqlite's).
@@ -83,17 +94,23 @@ def build(settings: Settings, *, clock: Clock | None = None) -> Container:
             stats.install(inline.engine)
     the_clock: Clock = clock or SystemClock()
 
-    def uow(*, write: bool = False) -> SqlUnitOfWork:
+    def sql_uow(*, write: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, write=write, inline=inline)
 
+    uow: UnitOfWorkFactory = uow_factory or sql_uow
+
     store, redis_store, file_store = _rate_limit_store(settings, engine)
-    cache = HotPathCache(uow, SqlGenerationReader(engine, inline))
+    # An in-memory unit of work (tests) shares its state with no other process.
+    generations = NoSharedGeneration() if uow_factory else SqlGenerationReader(engine, inline)
+    cache = HotPathCache(uow, generations)
 
     services = Services(
         clock=the_clock,
         uow=uow,
+        access=AccessService(uow),
         auth=AuthService(uow, the_clock, settings.token_lifetime_seconds, cache),
         clients=ClientAdminService(uow, the_clock, cache),
+        estate_admin=EstateAdminService(uow),
         directory=DirectoryService(uow, the_clock),
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),

@@ -4,12 +4,20 @@ decisions.md "Slots and calendars")."""
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
+import contextlib
+import inspect
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
-from dpi_server.api.routes.calendar import canonical_payload
-from dpi_server.api.schemas import ReplaceSlotsRequest
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from dpi_server.bootstrap import build, build_app
+from dpi_server.config import Settings
+from dpi_server.testing.clock import FakeClock
 from dpi_server.testing.estate import TestEstate
 from tests.api.calendar_support import (
     ADDRESS_SERVICE_KEYS,
@@ -653,28 +661,51 @@ class TestReplaceSlotsDuplicates:
         assert await cal.starts(TUE, address=1) == []
 
     async def test_identical_payload_in_flight_is_429(self, api: Api, estate: TestEstate) -> None:
-        """While an identical payload is still being processed: 429 `Too Many Requests` with
-        `Retry-After`, nothing applied; a marker left by a dead process goes stale (§8.2)."""
+        """While an identical payload is still being applied: 429 `Too Many Requests` with
+        `Retry-After`, nothing applied twice; once the first finished, the same payload is
+        201 and ignored (§8.2)."""
         cal = Cal(api, estate)
         await published_tuesday(cal)
         body = {"slots": [period(at(TUE, "13:00"), at(TUE, "14:00"), (cal.sid(), 30))]}
-        digest = hashlib.sha256(
-            canonical_payload(ReplaceSlotsRequest.model_validate(body))
-        ).hexdigest()
-        async with api.container.services.uow(write=True) as uow:
-            await uow.calendar.start_replace_request(estate.address_ids[0], digest, api.clock.now())
-            await uow.commit()
-        before = await cal.state()
 
-        in_flight = await cal.put(body)
-        after_in_flight = await cal.state()
-        api.clock.advance(minutes=5, seconds=1)
-        stale = await cal.put(body)
+        async with _address_write_lock(api, estate.address_ids[0]):
+            first = asyncio.create_task(cal.put(body))
+            await _until(lambda: bool(api.container.services.calendar.applying))
+            in_flight = await cal.put(body)
+        applied = await first
+        again = await cal.put(body)
 
         assert failure(in_flight, 429) == error("Too Many Requests")
         assert in_flight.headers["retry-after"] == "1"
-        assert after_in_flight == before
-        no_content(stale, 201)
+        no_content(applied, 201)
+        no_content(again, 201)
+        assert await cal.starts(TUE) == half_hours(TUE, "13:00", 2)
+
+    @pytest.mark.postgres
+    async def test_identical_payload_in_flight_in_another_process_is_429(
+        self, api: Api, estate: TestEstate, settings: Settings, clock: FakeClock
+    ) -> None:
+        """Two API processes on one PostgreSQL: the second identical PUT while the first is
+        applied answers 429, never 500, and the payload is applied once (§8.2)."""
+        if api.container.engine.dialect.name != "postgresql":
+            pytest.skip("cross-process in-flight detection is PostgreSQL's advisory lock")
+        cal = Cal(api, estate)
+        await published_tuesday(cal)
+        body = {"slots": [period(at(TUE, "13:00"), at(TUE, "14:00"), (cal.sid(), 30))]}
+        other = build(settings, clock=clock)
+        try:
+            transport = httpx.ASGITransport(app=build_app(other))
+            async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as b:
+                async with _address_write_lock(api, estate.address_ids[0]):
+                    first = asyncio.create_task(cal.put(body))
+                    await _until(lambda: _advisory_locks(api))
+                    second = await b.put(f"{cal.path()}/slots", json=body, headers=cal.h)
+                applied = await first
+        finally:
+            await other.close()
+
+        assert failure(second, 429) == error("Too Many Requests")
+        no_content(applied, 201)
         assert await cal.starts(TUE) == half_hours(TUE, "13:00", 2)
 
     async def test_rejected_payload_is_not_remembered(self, api: Api, estate: TestEstate) -> None:
@@ -981,3 +1012,40 @@ class TestServicesAtSlot:
         response = await api.http.get(self._url(cal, at(TUE, "10:00")), headers=cal.h)
 
         assert failure(response, 404) == error("Slot not found")
+
+
+@contextlib.asynccontextmanager
+async def _address_write_lock(api: Api, address_id: int) -> AsyncIterator[None]:
+    """Hold what a writer of this address waits for: the SQLite write lock, or the
+    address's row lock on PostgreSQL."""
+    engine = api.container.engine
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        async with conn.begin():
+            if engine.dialect.name == "postgresql":
+                await conn.execute(
+                    sa.text("SELECT id FROM addresses WHERE id = :id FOR UPDATE"),
+                    {"id": address_id},
+                )
+            yield
+
+
+async def _advisory_locks(api: Api) -> bool:
+    async with api.container.engine.connect() as conn:
+        held = await conn.scalar(
+            sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        )
+    return bool(held)
+
+
+async def _until(condition: Callable[[], object]) -> None:
+    """Wait (bounded) until `condition()` (sync or async) holds."""
+    for _ in range(500):
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never held")

@@ -7,7 +7,7 @@ admit the 41st write. The alternatives were weaker: per-process windows multiply
 N, and a counter server in the supervisor is home-made IPC that one host's processes share
 but a second host's do not.
 
-- **PostgreSQL**: the `rate_limit_counters` table (migration 0005), one autocommit upsert per
+- **PostgreSQL**: the `rate_limit_counters` table (migration 0006), one autocommit upsert per
   request through the async engine.
 - **SQLite**: a file of its own next to the database (`<name>.ratelimit`), not the database
   itself, so that counting a request never waits behind a long write transaction (a maximal

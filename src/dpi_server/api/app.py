@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from dpi_server.api.body import add_request_schemas
 from dpi_server.api.errors import install_error_handlers
 from dpi_server.api.middleware import (
     API_PREFIX,
@@ -67,6 +69,7 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
         openapi_url="/openapi.json",
     )
     app.state.services = services_
+    _document_request_bodies(app)
     install_error_handlers(app)
     app.include_router(oauth.router)
     for module in (facilities, addresses, services, insurance, calendar, breaks, bookings):
@@ -86,6 +89,21 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     if opts.outermost is not None:
         app.add_middleware(_Wrap, wrap=opts.outermost)
     return app
+
+
+def _document_request_bodies(app: FastAPI) -> None:
+    """Bodies are read by a dependency (api/body.py), so FastAPI cannot see their models:
+    add them to the generated document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            add_request_schemas(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class _Wrap:

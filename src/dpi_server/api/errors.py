@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,9 +11,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 
+from dpi_server.api.body import INVALID_JSON, validation_field_errors
 from dpi_server.api.media import error_response
 from dpi_server.api.middleware import _BodyTooLarge
-from dpi_server.domain.errors import DomainError, TooManyRequests
+from dpi_server.domain.errors import DomainError
 
 log = logging.getLogger("dpi.api")
 
@@ -29,45 +29,21 @@ _STATUS_MESSAGES = {
 }
 
 
-_INVALID_JSON = "The request body is not valid JSON."
 _UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's own detail
-
-
-def _field_path(loc: Sequence[Any]) -> str:
-    """`("body", "slots", 1, "end")` -> `slots[1].end`, the spec's key style."""
-    path = ""
-    for part in loc:
-        if part in ("body", "query", "path", "header"):
-            continue
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += ("." if path else "") + str(part)
-    return path or "body"
-
-
-def validation_field_errors(errors: Sequence[Any]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for err in errors:
-        if err.get("type") == "json_invalid":
-            out.setdefault("body", []).append(_INVALID_JSON)
-            continue
-        key = _field_path(err.get("loc", ()))
-        out.setdefault(key, []).append(str(err.get("msg", "Invalid value")))
-    return out
 
 
 async def _domain_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     headers: dict[str, str] = {}
-    if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
-        headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return error_response(exc.status, exc.message, exc.field_errors or None, headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return error_response(400, "Invalid arguments", validation_field_errors(exc.errors()))
+    return error_response(400, "Invalid arguments", validation_field_errors(list(exc.errors())))
 
 
 def _body_too_large(exc: BaseException) -> bool:
@@ -93,7 +69,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
         # A body FastAPI could not parse at all (e.g. nested too deeply for the JSON decoder):
         # the same answer as any other malformed JSON (decisions.md "Wire format").
-        return error_response(400, "Invalid arguments", {"body": [_INVALID_JSON]})
+        return error_response(400, "Invalid arguments", {"body": [INVALID_JSON]})
     message = _STATUS_MESSAGES.get(exc.status_code, str(exc.detail))
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
@@ -125,6 +101,11 @@ def _allowed_methods(routes: Sequence[BaseRoute], request: Request) -> str:
     return ", ".join(allowed)
 
 
+async def _body_too_large_signal(_request: Request, _exc: Exception) -> Response:
+    """A body read by `api/body.py` grew past the limit while it streamed in."""
+    return error_response(413, _STATUS_MESSAGES[413])
+
+
 async def _unexpected(_request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, "Internal server error")
@@ -132,6 +113,7 @@ async def _unexpected(_request: Request, exc: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(_BodyTooLarge, _body_too_large_signal)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

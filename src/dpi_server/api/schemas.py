@@ -71,8 +71,13 @@ class ReplaceSlotsPeriodBody(_Body):
     insurance_providers: list[int] | None = None
 
 
+# 12 weeks of one-minute periods would be 120,000; a clinic's real week has tens. The bound
+# keeps one request's validation work small (docs/decisions.md "Slots and calendars").
+MAX_PERIODS_PER_PAYLOAD = 10_000
+
+
 class ReplaceSlotsRequest(_Body):
-    slots: list[ReplaceSlotsPeriodBody]
+    slots: list[ReplaceSlotsPeriodBody] = Field(max_length=MAX_PERIODS_PER_PAYLOAD)
 
 
 class PatientBody(_Body):

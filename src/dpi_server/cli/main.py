@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from dpi_server.cli import clients
+from dpi_server.cli.postman import postman
 from dpi_server.cli.serve import serve
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve)
 app.add_typer(clients.app, name="client")
+app.command("postman")(postman)
 
 
 @app.command("openapi")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
 from dpi_server.domain import errors
 
 BOOKED = "booked"
 CANCELED = "canceled"
-BY_INTEGRATION = "integration"
-BY_USER = "user"
-BY_DOCTOR = "doctor"
 CONFIRMERS = ("user", "admin")
 PRESENT = "present"
 ABSENT = "absent"
@@ -34,9 +31,10 @@ class Patient:
     data_privacy_consent: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Booking:
-    id: int
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewBooking:
+    """A visit about to be stored: everything but the id, which storage assigns."""
+
     facility_id: int
     doctor_id: int
     address_id: int
@@ -71,6 +69,15 @@ class Booking:
     @property
     def end(self) -> datetime:
         return self.start + timedelta(minutes=self.duration)
+
+    def stored_as(self, booking_id: int) -> Booking:
+        values = {f.name: getattr(self, f.name) for f in fields(NewBooking)}
+        return Booking(id=booking_id, **values)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Booking(NewBooking):
+    id: int
 
     @property
     def is_booked(self) -> bool:
@@ -122,8 +129,3 @@ def normalise_label(label: str | None) -> str | None:
     if label is None or label == "null":
         return None
     return label
-
-
-def check_booking_duration(duration: int) -> None:
-    if not 1 <= duration <= 24 * 60:
-        raise errors.FieldErrors({"duration": ["This value should be between 1 and 1440."]})

@@ -382,3 +382,11 @@ class TooManyRequests(DomainError):
     def __init__(self, retry_after: int | None = None, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ServiceBusy(DomainError):
+    """503: the database kept losing races for this request; nothing was changed."""
+
+    status = 503
+    message = "Service temporarily unavailable, try again"
+    retry_after = 1

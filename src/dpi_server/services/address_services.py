@@ -1,28 +1,32 @@
-"""Services offered at an address, and the address's insurance (behaviour.md §7.2 #10-20)."""
+"""Services offered at an address (behaviour.md §7.2 #10-15), raising the address-service
+events of §11.1 on every change."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from dpi_server.domain import errors
 from dpi_server.domain.calendar import slot_at
+from dpi_server.domain.change_events import address_service_event
 from dpi_server.domain.directory import (
     AddressService,
-    InsurancePlan,
-    InsuranceProvider,
     check_allowed_patients,
     check_custom_name,
     check_duration,
     price_to_cents,
 )
-from dpi_server.domain.timefmt import parse_datetime
+from dpi_server.domain.events import (
+    AddressServiceChanged,
+    AddressServiceCreated,
+    AddressServiceDeleted,
+)
+from dpi_server.services.access import AddressScope, AddressServiceScope
 from dpi_server.services.availability import load_availability
-from dpi_server.services.directory import ResolvedPath, parse_id, resolve_path
 from dpi_server.services.ports import Clock
-from dpi_server.services.principal import Principal
-from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
+from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.transactions import retrying
 
 _UNSET: Any = object()
 
@@ -43,51 +47,50 @@ class AddressServiceChanges:
 UNSET = _UNSET
 
 
+@dataclass(frozen=True, slots=True)
+class NewAddressService:
+    """addAddressService's body, parsed; `price` is checked by the domain's price rule so a
+    bad one gets the spec's own message."""
+
+    service_id: int
+    is_price_from: bool | None = None
+    price: object = None
+    description: str | None = None
+    is_visible: bool | None = None
+    default_duration: int | None = None
+    allowed_patients: tuple[int | None, int | None] | None = None
+    custom_name: str | None = None
+    # Set by the operator's side only: the API cannot choose an address's default service.
+    is_default: bool = False
+
+
 class AddressServicesService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def _load(
-        self, uow: UnitOfWork, principal: Principal, ids: tuple[str, str, str], asid: str
-    ) -> tuple[ResolvedPath, AddressService]:
-        """Existence first (404), then the path's estate rules, then belonging (403)."""
-        key = parse_id(asid)
-        found = await uow.address_services.get(key) if key is not None else None
-        if found is None or found.deleted_at is not None:
-            raise errors.ObjectNotFound()
-        path = await resolve_path(uow, principal, *ids)
-        if found.address_id != path.require_address().id:
-            raise errors.AddressServiceMismatch()
-        return path, found
-
-    async def for_address(
-        self, principal: Principal, f: str, d: str, a: str
-    ) -> list[AddressService]:
+    async def for_address(self, scope: AddressScope) -> list[AddressService]:
         async with self._uow() as uow:
-            path = await resolve_path(uow, principal, f, d, a)
-            return await uow.address_services.list(path.require_address().id)
+            return await uow.address_services.list(scope.address.id)
 
     async def at_slot(
-        self, principal: Principal, f: str, d: str, a: str, start: str
+        self, scope: AddressScope, start: datetime | None
     ) -> list[tuple[AddressService, int]]:
         """Services bookable in the slot at `start`, with their durations there; 404
         `Slot not found` when no free slot starts then (observed in the sandbox, SEC)."""
-        moment = parse_datetime(start)
+        if start is None:
+            raise errors.SlotNotFound()
+        address = scope.address
         async with self._uow() as uow:
-            path = await resolve_path(uow, principal, f, d, a)
-            address = path.require_address()
-            if moment is None:
-                raise errors.SlotNotFound()
             calendar = await uow.calendar.get(address.id)
             if calendar is None or not calendar.enabled:
                 # A disabled calendar offers no slots (decisions.md "Slots and calendars").
                 raise errors.SlotNotFound()
             availability = await load_availability(
-                uow, address.id, moment, moment + timedelta(minutes=1)
+                uow, address.id, start, start + timedelta(minutes=1)
             )
-            live = {s.id: s for s in await uow.address_services.list(address.id)}
-        slot = slot_at(availability.periods, availability.busy, moment, self._clock.now())
+            live = availability.services
+        slot = slot_at(availability.periods, availability.busy, start, self._clock.now())
         if slot is None:
             raise errors.SlotNotFound()
         return [
@@ -96,77 +99,63 @@ class AddressServicesService:
             if s.address_service_id in live
         ]
 
-    async def get(self, principal: Principal, f: str, d: str, a: str, asid: str) -> AddressService:
-        async with self._uow() as uow:
-            _, found = await self._load(uow, principal, (f, d, a), asid)
-        return found
-
-    async def add(
-        self,
-        principal: Principal,
-        f: str,
-        d: str,
-        a: str,
-        *,
-        service_id: str,
-        is_price_from: bool | None,
-        price: Any,
-        description: str | None,
-        is_visible: bool | None,
-        default_duration: int | None,
-        allowed_patients: tuple[int | None, int | None] | None,
-        custom_name: str | None,
-    ) -> AddressService:
+    async def add(self, scope: AddressScope, new: NewAddressService) -> AddressService:
         """Attach a dictionary service to the address; 409 while an active copy exists."""
-        price_cents = price_to_cents(price)
-        check_duration("default_duration", default_duration)
-        if allowed_patients is not None:
-            check_allowed_patients(*allowed_patients)
-        custom = check_custom_name(custom_name)
-        async with self._uow(write=True) as uow:
-            path = await resolve_path(uow, principal, f, d, a)
-            address = path.require_address()
-            path.require_editable()
-            # Serialise adders on this address, so the duplicate check below holds on
-            # PostgreSQL too (two concurrent POSTs must not both create the service).
-            await uow.calendar.lock_address(address.id)
-            sid = parse_id(service_id)
-            service = await uow.directory.get_service(sid) if sid is not None else None
-            if service is None or await uow.directory.service_locale(service.id) != (
-                principal.locale.code
-            ):
-                raise errors.FieldErrors(
-                    {"service_id": ["Service with given ID does not exist in the dictionary."]}
+        price_cents = price_to_cents(new.price)
+        check_duration("default_duration", new.default_duration)
+        if new.allowed_patients is not None:
+            check_allowed_patients(*new.allowed_patients)
+        custom = check_custom_name(new.custom_name)
+        address = scope.address
+        scope.require_editable()
+
+        async def attempt() -> AddressService:
+            async with self._uow(write=True) as uow:
+                # Serialise adders on this address, so the duplicate check below holds on
+                # PostgreSQL too (two concurrent POSTs must not both create the service).
+                await uow.calendar.lock_address(address.id)
+                service = await uow.directory.get_service(new.service_id)
+                if (
+                    service is None
+                    or await uow.directory.service_locale(service.id) != scope.locale
+                ):
+                    raise errors.FieldErrors(
+                        {"service_id": ["Service with given ID does not exist in the dictionary."]}
+                    )
+                if await uow.address_services.active_for_service(address.id, service.id):
+                    raise errors.AddressServiceAlreadyExists()
+                now = self._clock.now()
+                ages = new.allowed_patients
+                created = await uow.address_services.add(
+                    address.id,
+                    now,
+                    service_id=service.id,
+                    name=service.name,
+                    price_cents=price_cents,
+                    is_price_from=bool(new.is_price_from),
+                    is_default=new.is_default,
+                    description=new.description,
+                    default_duration=new.default_duration,
+                    is_visible=True if new.is_visible is None else new.is_visible,
+                    min_age=ages[0] if ages else None,
+                    max_age=ages[1] if ages else None,
+                    custom_name=custom,
+                    is_public_insurance_flow=False,
                 )
-            if await uow.address_services.active_for_service(address.id, service.id):
-                raise errors.AddressServiceAlreadyExists()
-            created = await uow.address_services.add(
-                address.id,
-                self._clock.now(),
-                service_id=service.id,
-                name=service.name,
-                price_cents=price_cents,
-                is_price_from=bool(is_price_from),
-                is_default=False,
-                description=description,
-                default_duration=default_duration,
-                is_visible=True if is_visible is None else is_visible,
-                min_age=allowed_patients[0] if allowed_patients else None,
-                max_age=allowed_patients[1] if allowed_patients else None,
-                custom_name=custom,
-                is_public_insurance_flow=False,
-            )
-            await uow.commit()
-        return created
+                uow.collect(
+                    [
+                        address_service_event(
+                            AddressServiceCreated, created, address, scope.actor, now
+                        )
+                    ]
+                )
+                await uow.commit()
+            return created
+
+        return await retrying(attempt)
 
     async def update(
-        self,
-        principal: Principal,
-        f: str,
-        d: str,
-        a: str,
-        asid: str,
-        changes: AddressServiceChanges,
+        self, found: AddressServiceScope, changes: AddressServiceChanges
     ) -> AddressService:
         values: dict[str, Any] = {}
         if changes.price is not UNSET:
@@ -186,128 +175,45 @@ class AddressServicesService:
             values["min_age"], values["max_age"] = ages
         if changes.custom_name is not UNSET:
             values["custom_name"] = check_custom_name(changes.custom_name)
-        async with self._uow(write=True) as uow:
-            path, found = await self._load(uow, principal, (f, d, a), asid)
-            path.require_editable()
-            await uow.address_services.update(found.id, **values)
-            updated = await uow.address_services.get(found.id)
-            await uow.commit()
-        assert updated is not None
-        return updated
+        found.at.require_editable()
 
-    async def delete(self, principal: Principal, f: str, d: str, a: str, asid: str) -> None:
-        async with self._uow(write=True) as uow:
-            path, found = await self._load(uow, principal, (f, d, a), asid)
-            path.require_editable()
-            await uow.address_services.soft_delete(found.id, self._clock.now())
-            await uow.commit()
+        async def attempt() -> AddressService:
+            async with self._uow(write=True) as uow:
+                await uow.address_services.update(found.address_service.id, **values)
+                updated = await uow.address_services.get(found.address_service.id)
+                assert updated is not None
+                if updated != found.address_service:
+                    uow.collect(
+                        [
+                            address_service_event(
+                                AddressServiceChanged,
+                                updated,
+                                found.at.address,
+                                found.at.actor,
+                                self._clock.now(),
+                            )
+                        ]
+                    )
+                await uow.commit()
+            return updated
 
+        return await retrying(attempt)
 
-class InsuranceService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    async def delete(self, found: AddressServiceScope) -> None:
+        found.at.require_editable()
 
-    async def providers(self, principal: Principal) -> list[InsuranceProvider]:
-        async with self._uow() as uow:
-            return await uow.insurance.providers(principal.locale.code)
+        async def attempt() -> None:
+            now = self._clock.now()
+            async with self._uow(write=True) as uow:
+                await uow.address_services.soft_delete(found.address_service.id, now)
+                deleted = replace(found.address_service, deleted_at=now)
+                uow.collect(
+                    [
+                        address_service_event(
+                            AddressServiceDeleted, deleted, found.at.address, found.at.actor, now
+                        )
+                    ]
+                )
+                await uow.commit()
 
-    async def _provider(
-        self, uow: UnitOfWork, principal: Principal, provider_id: str | int
-    ) -> InsuranceProvider:
-        key = parse_id(provider_id)
-        found = await uow.insurance.get_provider(key) if key is not None else None
-        if found is None or found[1] != principal.locale.code:
-            raise errors.InsuranceProviderNotFromDictionary()
-        return found[0]
-
-    async def plans(self, principal: Principal, provider_id: str) -> list[InsurancePlan]:
-        async with self._uow() as uow:
-            provider = await self._provider(uow, principal, provider_id)
-            return await uow.insurance.plans(provider.id)
-
-    async def address_providers(
-        self, principal: Principal, f: str, d: str, a: str
-    ) -> list[InsuranceProvider]:
-        async with self._uow() as uow:
-            path = await resolve_path(uow, principal, f, d, a)
-            return await uow.insurance.address_providers(path.require_address().id)
-
-    async def _plan_ids(
-        self, uow: UnitOfWork, provider: InsuranceProvider, plan_ids: list[str] | None
-    ) -> list[int]:
-        known = {p.id for p in await uow.insurance.plans(provider.id)}
-        result: list[int] = []
-        problems: dict[str, list[str]] = {}
-        for index, raw in enumerate(plan_ids or []):
-            key = parse_id(raw)
-            if key is None or key not in known:
-                problems[f"insurance_plans[{index}].insurance_plan_id"] = [
-                    "Insurance plan with given ID does not belong to this insurance provider."
-                ]
-            else:
-                result.append(key)
-        if problems:
-            raise errors.FieldErrors(problems)
-        return result
-
-    async def add_to_address(
-        self,
-        principal: Principal,
-        f: str,
-        d: str,
-        a: str,
-        provider_id: str,
-        plan_ids: list[str] | None,
-    ) -> None:
-        """POST: link a dictionary provider; 400 when it is already linked."""
-        await self._attach(principal, (f, d, a), provider_id, plan_ids, upsert=False)
-
-    async def put_on_address(
-        self,
-        principal: Principal,
-        f: str,
-        d: str,
-        a: str,
-        provider_id: str,
-        plan_ids: list[str] | None,
-    ) -> None:
-        """PUT: link if needed and make the provider's plan list exactly `plan_ids`."""
-        await self._attach(principal, (f, d, a), provider_id, plan_ids, upsert=True)
-
-    async def _attach(
-        self,
-        principal: Principal,
-        ids: tuple[str, str, str],
-        provider_id: str,
-        plan_ids: list[str] | None,
-        *,
-        upsert: bool,
-    ) -> None:
-        async with self._uow(write=True) as uow:
-            path = await resolve_path(uow, principal, *ids)
-            path.require_editable()
-            provider = await self._provider(uow, principal, provider_id)
-            plans = await self._plan_ids(uow, provider, plan_ids)
-            address_id = path.require_address().id
-            # Concurrent calls on one address: one links, POSTs after it get the 400.
-            await uow.calendar.lock_address(address_id)
-            if await uow.insurance.is_linked(address_id, provider.id):
-                if not upsert:
-                    raise errors.AddInsuranceValidationError()
-            else:
-                await uow.insurance.link(address_id, provider.id)
-            await uow.insurance.set_plans(address_id, provider.id, plans)
-            await uow.commit()
-
-    async def remove_from_address(
-        self, principal: Principal, f: str, d: str, a: str, provider_id: str
-    ) -> None:
-        async with self._uow(write=True) as uow:
-            provider = await self._provider(uow, principal, provider_id)
-            path = await resolve_path(uow, principal, f, d, a)
-            path.require_editable()
-            address_id = path.require_address().id
-            if not await uow.insurance.is_linked(address_id, provider.id):
-                raise errors.DeleteInsuranceValidationError()
-            await uow.insurance.unlink(address_id, provider.id)
-            await uow.commit()
+        await retrying(attempt)

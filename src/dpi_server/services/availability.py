@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from dpi_server.domain import errors
 from dpi_server.domain.calendar import Interval, WorkPeriod
-from dpi_server.domain.directory import Address, Doctor
-from dpi_server.domain.timefmt import parse_datetime
+from dpi_server.domain.directory import AddressService
 from dpi_server.services.repositories import UnitOfWork
 
 # The longest service fits inside one single-day period, so a day of margin around a window
@@ -20,6 +18,8 @@ MARGIN = timedelta(days=1, hours=2)
 class Availability:
     periods: list[WorkPeriod]
     busy: list[Interval]
+    # The address's live services by id: what the periods may offer.
+    services: dict[int, AddressService]
 
 
 async def load_availability(
@@ -30,38 +30,16 @@ async def load_availability(
     *,
     ignore_booking_id: int | None = None,
 ) -> Availability:
-    """Periods and busy time around `[start, end)`; periods offer only live services."""
-    live = {s.id for s in await uow.address_services.list(address_id)}
+    """Periods and busy time around `[start, end)`; periods offer only live services.
+
+    Three reads: the live services, the periods, and the busy time (bookings and breaks)."""
+    live = {s.id: s for s in await uow.address_services.list(address_id)}
     periods = []
     for period in await uow.calendar.periods_between(address_id, start - MARGIN, end + MARGIN):
         services = tuple(s for s in period.services if s.address_service_id in live)
         if services:
             periods.append(replace(period, services=services))
-    busy = [
-        Interval(s, e)
-        for booking_id, s, e in await uow.bookings.busy_between(
-            address_id, start - MARGIN, end + MARGIN
-        )
-        if booking_id != ignore_booking_id
-    ]
-    busy += [
-        Interval(b.since, b.till)
-        for b in await uow.calendar.breaks_between(address_id, start - MARGIN, end + MARGIN)
-    ]
-    return Availability(periods, busy)
-
-
-def require_commercial(address: Address, doctor: Doctor | None) -> None:
-    """Calendars run only for commercial doctors at premium/saas addresses (§8.1): 422."""
-    if not address.is_commercial or (doctor is not None and not doctor.is_commercial):
-        raise errors.NotCommercial(address.id)
-
-
-def parse_required_datetime(name: str, value: str | None) -> datetime:
-    """A required date-time query or body value, or a 400 keyed by its name."""
-    if value is None or not value.strip():
-        raise errors.FieldErrors({name: ["This value should not be blank."]})
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise errors.FieldErrors({name: ["This value is not a valid datetime."]})
-    return parsed
+    busy = await uow.calendar.busy_between(
+        address_id, start - MARGIN, end + MARGIN, ignore_booking_id
+    )
+    return Availability(periods, busy, live)

@@ -8,7 +8,7 @@ key). Both are dropped whole whenever anything they are built from may have chan
 - **in every other process, within `max_age_seconds`** (0.5 s, so well inside the promised
   second): the database keeps a generation counter that triggers on `api_clients`,
   `client_facilities` and `access_tokens` bump in the same transaction as the change
-  (migration 0005), so no writer can forget it, whichever process or tool it is. Before
+  (migration 0006), so no writer can forget it, whichever process or tool it is. Before
   answering from the cache, a process re-reads the counter if its last read is older than
   `max_age_seconds`, and drops everything when it moved. That one tiny read every half second
   is all the hot path pays; no request is answered from data validated longer ago than that.

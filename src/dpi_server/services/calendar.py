@@ -1,16 +1,21 @@
-"""Calendars, availability and breaks of an address (behaviour.md §8.1-§8.4)."""
+"""Calendars, availability and breaks of an address (behaviour.md §8.1-§8.4).
+
+Commands take a scope checked for the actor (`services/access.py`) and parsed inputs.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from dpi_server.domain import errors, events
+from dpi_server.domain import errors
+from dpi_server.domain.booking_rules import require_commercial
 from dpi_server.domain.calendar import (
     FreeSlot,
     IncomingPeriod,
+    WorkPeriod,
     coupled_address_ids,
     free_slots,
     replace_days,
@@ -21,24 +26,21 @@ from dpi_server.domain.calendar import (
     validate_replacement,
 )
 from dpi_server.domain.calendar.records import DISABLED, ENABLED, Calendar, CalendarBreak
+from dpi_server.domain.change_events import break_event
 from dpi_server.domain.directory import AddressService
-from dpi_server.domain.timefmt import parse_date_or_datetime, parse_datetime
-from dpi_server.services.availability import (
-    load_availability,
-    parse_required_datetime,
-    require_commercial,
-)
-from dpi_server.services.directory import ResolvedPath, parse_id, resolve_path
+from dpi_server.domain.events import BreakCreated, BreakMoved, BreakRemoved, Event
+from dpi_server.services.access import AddressScope, BreakScope
+from dpi_server.services.availability import load_availability
+from dpi_server.services.offload import off_loop
 from dpi_server.services.ports import Clock
-from dpi_server.services.principal import Principal
 from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
+from dpi_server.services.transactions import retrying
 
 MAX_SLOTS_RANGE = timedelta(days=180)
 DUPLICATE_WINDOW = timedelta(minutes=3)
-# An in-flight marker older than this belongs to a process that died mid-request.
-STALE_IN_FLIGHT = timedelta(minutes=5)
-
-Path = tuple[str, str, str]
+# Beyond these sizes the pure calendar work moves off the event loop (services/offload.py).
+HEAVY_PAYLOAD = 500
+HEAVY_RANGE = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,51 +49,70 @@ class SlotView:
     services: list[tuple[AddressService, int]]
 
 
+@dataclass(frozen=True, slots=True)
+class NewBreak:
+    since: datetime
+    till: datetime
+    description: str | None = None
+    apply_on_coupled_addresses: bool = False
+
+
 class CalendarService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
+        # Payloads being applied in this process right now: the replaceSlots 429 (§8.2).
+        self._in_flight: set[tuple[int, str]] = set()
+
+    @property
+    def applying(self) -> frozenset[tuple[int, str]]:
+        """(address id, payload fingerprint) of the replaceSlots this process is applying."""
+        return frozenset(self._in_flight)
 
     # --- calendar ---------------------------------------------------------------------------
-    async def get(self, principal: Principal, path: Path) -> Calendar:
+    async def get(self, scope: AddressScope) -> Calendar:
         async with self._uow() as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            calendar = await uow.calendar.get(resolved.require_address().id)
+            calendar = await uow.calendar.get(scope.address.id)
         if calendar is None:
             raise errors.CalendarNotFound()
         return calendar
 
-    async def enable(self, principal: Principal, path: Path) -> None:
+    async def enable(self, scope: AddressScope) -> None:
         """200, or 422 not commercial, 400 disabled address, 409 already enabled (§8.1)."""
-        async with self._uow(write=True) as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            address = resolved.require_address()
-            resolved.require_editable()
-            require_commercial(address, resolved.doctor)
-            if not address.is_enabled:
-                raise errors.AddressDisabled()
-            await uow.calendar.lock_address(address.id)
-            calendar = await uow.calendar.get(address.id)
-            if calendar is None:
-                await uow.calendar.create(address.id, ENABLED, self._clock.now())
-            elif calendar.enabled:
-                raise errors.CalendarAlreadyEnabled()
-            else:
-                await uow.calendar.set_status(address.id, ENABLED)
-            await uow.commit()
+        address = scope.address
+        scope.require_editable()
+        require_commercial(address, scope.doctor)
+        if not address.is_enabled:
+            raise errors.AddressDisabled()
 
-    async def disable(self, principal: Principal, path: Path) -> None:
+        async def attempt() -> None:
+            async with self._uow(write=True) as uow:
+                await uow.calendar.lock_address(address.id)
+                calendar = await uow.calendar.get(address.id)
+                if calendar is None:
+                    await uow.calendar.create(address.id, ENABLED, self._clock.now())
+                elif calendar.enabled:
+                    raise errors.CalendarAlreadyEnabled()
+                else:
+                    await uow.calendar.set_status(address.id, ENABLED)
+                await uow.commit()
+
+        await retrying(attempt)
+
+    async def disable(self, scope: AddressScope) -> None:
         """200, or 409 when there is nothing enabled to disable."""
-        async with self._uow(write=True) as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            address = resolved.require_address()
-            resolved.require_editable()
-            await uow.calendar.lock_address(address.id)
-            calendar = await uow.calendar.get(address.id)
-            if calendar is None or not calendar.enabled:
-                raise errors.CalendarAlreadyDisabled()
-            await uow.calendar.set_status(address.id, DISABLED)
-            await uow.commit()
+        scope.require_editable()
+
+        async def attempt() -> None:
+            async with self._uow(write=True) as uow:
+                await uow.calendar.lock_address(scope.address.id)
+                calendar = await uow.calendar.get(scope.address.id)
+                if calendar is None or not calendar.enabled:
+                    raise errors.CalendarAlreadyDisabled()
+                await uow.calendar.set_status(scope.address.id, DISABLED)
+                await uow.commit()
+
+        await retrying(attempt)
 
     async def _ensure_calendar(self, uow: UnitOfWork, address_id: int) -> Calendar:
         """Slots and breaks create the calendar when the address has none (1.0.13, AE)."""
@@ -102,285 +123,244 @@ class CalendarService:
 
     # --- slots ------------------------------------------------------------------------------
     async def replace_slots(
-        self,
-        principal: Principal,
-        path: Path,
-        read_periods: Callable[[], Sequence[IncomingPeriod]],
-        raw: bytes,
+        self, scope: AddressScope, periods: Sequence[IncomingPeriod], fingerprint: str
     ) -> None:
-        """replaceSlots (§8.2): validate, then replace every touched day in one transaction.
+        """replaceSlots (§8.2): validate, then replace every touched day, in one transaction.
 
-        An identical payload for the same address answers 429 while the first is in flight
-        and is accepted but ignored for 3 minutes after it finished. `read_periods` parses the
-        payload's dates; it runs once the path is known to be the client's, so a foreign path
-        answers 403 whatever the body holds.
+        `fingerprint` identifies the payload. The same payload for the same address answers
+        429 while it is being applied (in this process, or in another one on PostgreSQL) and
+        is accepted but ignored for 3 minutes after it was applied.
         """
-        digest = hashlib.sha256(raw).hexdigest()
-        async with self._uow(write=True) as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            periods = read_periods()
-            address = resolved.require_address()
-            resolved.require_editable()
-            require_commercial(address, resolved.doctor)
-            now = self._clock.now()
-            previous = await uow.calendar.replace_request(address.id, digest)
-            if previous is not None:
-                started, finished = previous
-                if finished is None and now - started < STALE_IN_FLIGHT:
-                    raise errors.TooManyRequests(retry_after=1)
-                if finished is not None and now - finished <= DUPLICATE_WINDOW:
-                    return
-            await uow.calendar.start_replace_request(address.id, digest, now)
-            await uow.commit()
+        address = scope.address
+        scope.require_editable()
+        require_commercial(address, scope.doctor)
+        key = (address.id, fingerprint)
+        if key in self._in_flight:
+            raise errors.TooManyRequests(retry_after=1)
+        self._in_flight.add(key)
         try:
-            await self._apply_replacement(principal, path, periods)
-        except BaseException:
-            async with self._uow(write=True) as uow:
-                await uow.calendar.finish_replace_request(address.id, digest, None)
-                await uow.commit()
-            raise
-        async with self._uow(write=True) as uow:
-            await uow.calendar.finish_replace_request(address.id, digest, self._clock.now())
-            await uow.calendar.purge_replace_requests(self._clock.now() - timedelta(hours=1))
-            await uow.commit()
+            await retrying(lambda: self._replace(scope, periods, fingerprint))
+        finally:
+            self._in_flight.discard(key)
 
-    async def _apply_replacement(
-        self, principal: Principal, path: Path, periods: Sequence[IncomingPeriod]
+    async def _replace(
+        self, scope: AddressScope, periods: Sequence[IncomingPeriod], fingerprint: str
     ) -> None:
-        zone = principal.locale.zone
+        address, zone = scope.address, scope.zone
         async with self._uow(write=True) as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            address = resolved.require_address()
+            if not await uow.calendar.hold_replace_request(address.id, fingerprint):
+                raise errors.TooManyRequests(retry_after=1)
             await uow.calendar.lock_address(address.id)
+            now = self._clock.now()
+            finished = await uow.calendar.replace_request_finished(address.id, fingerprint)
+            if finished is not None and now - finished <= DUPLICATE_WINDOW:
+                return
             known = {s.id for s in await uow.address_services.list(address.id)}
             providers = {p.id for p in await uow.insurance.address_providers(address.id)}
-            validate_replacement(
-                periods,
-                now=self._clock.now(),
-                zone=zone,
-                address_id=address.id,
-                known_address_service_ids=known,
-                address_insurance_provider_ids=providers,
+            heavy = len(periods) > HEAVY_PAYLOAD
+            incoming, days = await off_loop(
+                heavy, _validated, periods, now, zone, address.id, known, providers
             )
-            incoming = to_work_periods(periods)
-            days = sorted(touched_days(incoming, zone))
             existing = await uow.calendar.periods_on_days(address.id, days)
-            kept = replace_days(existing, incoming, zone)
+            kept = await off_loop(heavy, replace_days, existing, incoming, zone)
             by_day = [(p.start.astimezone(zone).date(), p) for p in kept]
             await uow.calendar.replace_days(address.id, days, by_day)
             await self._ensure_calendar(uow, address.id)
             if by_day:
                 await uow.calendar.mark_published(address.id)
+            await uow.calendar.record_replace_request(
+                address.id, fingerprint, now, purge_before=now - timedelta(hours=1)
+            )
             await uow.commit()
 
     async def get_slots(
-        self,
-        principal: Principal,
-        path: Path,
-        start: str | None,
-        end: str | None,
-        *,
-        with_services: bool = False,
+        self, scope: AddressScope, start: datetime, end: datetime, *, with_services: bool = False
     ) -> list[SlotView]:
         """Free slots in [start, end) (§8.3); 404 only if nothing was ever published here.
 
         Each slot's services are looked up only when asked for (`slot.services`): a 90-day
         answer holds thousands of slots.
         """
+        if end <= start:
+            raise errors.FieldErrors({"end": ["The end date must be after the start date."]})
+        if end - start > MAX_SLOTS_RANGE:
+            raise errors.DateRangeExceedsMaximum()
+        address = scope.address
         async with self._uow() as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            window_start = parse_required_datetime("start", start)
-            window_end = parse_required_datetime("end", end)
-            if window_end <= window_start:
-                raise errors.FieldErrors({"end": ["The end date must be after the start date."]})
-            if window_end - window_start > MAX_SLOTS_RANGE:
-                raise errors.DateRangeExceedsMaximum()
-            address = resolved.require_address()
             calendar = await uow.calendar.get(address.id)
             if calendar is None or not calendar.has_published:
                 raise errors.NoSlotsOnAddress()
             if not calendar.enabled:
                 return []
-            availability = await load_availability(uow, address.id, window_start, window_end)
-            services = {s.id: s for s in await uow.address_services.list(address.id)}
-        slots = free_slots(
-            availability.periods, availability.busy, window_start, window_end, self._clock.now()
+            availability = await load_availability(uow, address.id, start, end)
+            services = availability.services
+        slots = await off_loop(
+            end - start > HEAVY_RANGE,
+            free_slots,
+            availability.periods,
+            availability.busy,
+            start,
+            end,
+            self._clock.now(),
         )
         if not with_services:
             return [SlotView(slot.start, []) for slot in slots]
         return [_slot_view(slot, services) for slot in slots]
 
-    async def delete_slots(self, principal: Principal, path: Path, day_text: str) -> None:
+    async def delete_slots(self, scope: AddressScope, day: date) -> None:
         """deleteSlots: drop the day's availability; bookings stay (decisions.md)."""
-        day = parse_date_or_datetime(day_text, principal.locale.zone)
-        async with self._uow(write=True) as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            if day is None:
-                raise errors.InvalidDate()
-            address = resolved.require_address()
-            resolved.require_editable()
-            await uow.calendar.lock_address(address.id)
-            await uow.calendar.replace_days(address.id, [day], [])
-            await uow.commit()
+        scope.require_editable()
+
+        async def attempt() -> None:
+            async with self._uow(write=True) as uow:
+                await uow.calendar.lock_address(scope.address.id)
+                await uow.calendar.replace_days(scope.address.id, [day], [])
+                await uow.commit()
+
+        await retrying(attempt)
 
     # --- breaks -----------------------------------------------------------------------------
     async def list_breaks(
-        self, principal: Principal, path: Path, since: str | None, till: str | None
+        self, scope: AddressScope, since: datetime, till: datetime
     ) -> list[CalendarBreak]:
         """Breaks intersecting the window (behaviour.md §8.4)."""
         async with self._uow() as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            if not since:
-                raise errors.ParameterRequired("since")
-            if not till:
-                raise errors.ParameterRequired("till")
-            window_start, window_end = parse_datetime(since), parse_datetime(till)
-            if window_start is None or window_end is None:
-                raise errors.InvalidDate()
-            address = resolved.require_address()
-            if await uow.calendar.get(address.id) is None:
+            if await uow.calendar.get(scope.address.id) is None:
                 raise errors.CalendarNotFoundForAddress()
-            return await uow.calendar.breaks_between(address.id, window_start, window_end)
+            return await uow.calendar.breaks_between(scope.address.id, since, till)
 
-    async def _load_break(
-        self, uow: UnitOfWork, principal: Principal, path: Path, break_id: str
-    ) -> tuple[ResolvedPath, CalendarBreak]:
-        resolved = await resolve_path(uow, principal, *path)
-        key = parse_id(break_id)
-        found = await uow.calendar.get_break(key) if key is not None else None
-        if found is None or found.address_id != resolved.require_address().id:
-            raise errors.BreakNotFoundForGivenAddress()
-        return resolved, found
+    async def add_break(self, scope: AddressScope, new: NewBreak) -> CalendarBreak:
+        """201 with the break; 409 identical, 422 bad range or not commercial (§8.4).
 
-    async def get_break(self, principal: Principal, path: Path, break_id: str) -> CalendarBreak:
-        async with self._uow() as uow:
-            _, found = await self._load_break(uow, principal, path, break_id)
-        return found
+        With `apply_on_coupled_addresses` the break is mirrored to the doctor's coupled
+        addresses in the facility, and the copies move and go away together."""
+        address = scope.address
+        scope.require_editable()
+        require_commercial(address, scope.doctor)
+        validate_new_break(new.since, new.till)
 
-    async def add_break(
-        self,
-        principal: Principal,
-        path: Path,
-        since: str | None,
-        till: str | None,
-        description: str | None,
-        apply_on_coupled_addresses: bool,
-    ) -> CalendarBreak:
-        """201 with the break; 409 identical, 422 bad range or not commercial (§8.4)."""
-        now = self._clock.now()
-        async with self._uow(write=True) as uow:
-            resolved = await resolve_path(uow, principal, *path)
-            begin, finish = _break_range(since, till)
-            address = resolved.require_address()
-            resolved.require_editable()
-            require_commercial(address, resolved.doctor)
-            validate_new_break(begin, finish)
-            await uow.calendar.lock_address(address.id)
-            if await uow.calendar.find_break(address.id, begin, finish, description):
-                raise errors.CalendarBreakAlreadyExists()
-            await self._ensure_calendar(uow, address.id)
-            created = await uow.calendar.add_break(
-                address.id, begin, finish, description, None, now
-            )
-            targets = [(address.id, created.id)]
-            if apply_on_coupled_addresses:
-                siblings = await uow.directory.addresses_of(address.facility_id, address.doctor_id)
-                coupled = coupled_address_ids(
-                    address.is_online_only,
-                    [(a.id, a.is_online_only) for a in siblings if a.id != address.id],
+        async def attempt() -> CalendarBreak:
+            now = self._clock.now()
+            async with self._uow(write=True) as uow:
+                await uow.calendar.lock_address(address.id)
+                if await uow.calendar.find_break(address.id, new.since, new.till, new.description):
+                    raise errors.CalendarBreakAlreadyExists()
+                await self._ensure_calendar(uow, address.id)
+                created = await uow.calendar.add_break(
+                    address.id, new.since, new.till, new.description, None, now
                 )
-                if coupled:
-                    await uow.calendar.set_break_group(created.id, created.id)
-                    created = CalendarBreak(
-                        created.id, address.id, begin, finish, description, created.id
+                raised: list[Event] = []
+                if new.apply_on_coupled_addresses:
+                    siblings = {
+                        a.id: a
+                        for a in await uow.directory.addresses_of(
+                            address.facility_id, address.doctor_id
+                        )
+                        if a.id != address.id
+                    }
+                    coupled = coupled_address_ids(
+                        address.is_online_only,
+                        [(a.id, a.is_online_only) for a in siblings.values()],
                     )
-                for other in coupled:
-                    await uow.calendar.lock_address(other)
-                    if await uow.calendar.find_break(other, begin, finish, description):
-                        continue
-                    await self._ensure_calendar(uow, other)
-                    twin = await uow.calendar.add_break(
-                        other, begin, finish, description, created.id, now
-                    )
-                    targets.append((other, twin.id))
-            for address_id, break_id in targets:
-                await self._record(
-                    uow,
-                    principal,
-                    address_id,
-                    events.BREAK_CREATED,
-                    {"break_id": break_id, "since": begin, "till": finish},
-                )
-            await uow.commit()
-        return created
+                    if coupled:
+                        await uow.calendar.set_break_group(created.id, created.id)
+                        created = replace(created, group_id=created.id)
+                    for other in coupled:
+                        await uow.calendar.lock_address(other)
+                        if await uow.calendar.find_break(
+                            other, new.since, new.till, new.description
+                        ):
+                            continue
+                        await self._ensure_calendar(uow, other)
+                        twin = await uow.calendar.add_break(
+                            other, new.since, new.till, new.description, created.id, now
+                        )
+                        raised.append(
+                            break_event(BreakCreated, twin, siblings[other], scope.actor, now)
+                        )
+                raised.insert(0, break_event(BreakCreated, created, address, scope.actor, now))
+                uow.collect(raised)
+                await uow.commit()
+            return created
 
-    async def move_break(
-        self, principal: Principal, path: Path, break_id: str, since: str | None, till: str | None
-    ) -> None:
+        return await retrying(attempt)
+
+    async def move_break(self, found: BreakScope, since: datetime, till: datetime) -> None:
         """204; 422 same range or till before since; coupled breaks move too (§8.4)."""
-        async with self._uow(write=True) as uow:
-            resolved, found = await self._load_break(uow, principal, path, break_id)
-            begin, finish = _break_range(since, till)
-            resolved.require_editable()
-            validate_move(found.since, found.till, begin, finish, principal.locale.zone)
-            group = await self._group(uow, found)
-            for member in group:
-                await uow.calendar.lock_address(member.address_id)
-            await uow.calendar.move_breaks([b.id for b in group], begin, finish)
-            for member in group:
-                await self._record(
-                    uow,
-                    principal,
-                    member.address_id,
-                    events.BREAK_MOVED,
-                    {"break_id": member.id, "since": begin, "till": finish},
-                )
-            await uow.commit()
+        found.at.require_editable()
+        current = found.calendar_break
+        validate_move(current.since, current.till, since, till, found.at.zone)
 
-    async def delete_break(self, principal: Principal, path: Path, break_id: str) -> None:
-        async with self._uow(write=True) as uow:
-            resolved, found = await self._load_break(uow, principal, path, break_id)
-            resolved.require_editable()
-            group = await self._group(uow, found)
-            await uow.calendar.delete_breaks([b.id for b in group])
-            for member in group:
-                await self._record(
-                    uow,
-                    principal,
-                    member.address_id,
-                    events.BREAK_REMOVED,
-                    {"break_id": member.id, "since": member.since, "till": member.till},
-                )
-            await uow.commit()
+        async def attempt() -> None:
+            async with self._uow(write=True) as uow:
+                group = await _group(uow, current)
+                for member in group:
+                    await uow.calendar.lock_address(member.address_id)
+                await uow.calendar.move_breaks([b.id for b in group], since, till)
+                moved = [replace(b, since=since, till=till) for b in group]
+                uow.collect(await self._events(uow, BreakMoved, moved, found))
+                await uow.commit()
 
-    @staticmethod
-    async def _group(uow: UnitOfWork, found: CalendarBreak) -> list[CalendarBreak]:
-        if found.group_id is None:
-            return [found]
-        return await uow.calendar.breaks_in_group(found.group_id)
+        await retrying(attempt)
 
-    async def _record(
+    async def delete_break(self, found: BreakScope) -> None:
+        found.at.require_editable()
+
+        async def attempt() -> None:
+            async with self._uow(write=True) as uow:
+                group = await _group(uow, found.calendar_break)
+                await uow.calendar.delete_breaks([b.id for b in group])
+                uow.collect(await self._events(uow, BreakRemoved, group, found))
+                await uow.commit()
+
+        await retrying(attempt)
+
+    async def _events(
         self,
         uow: UnitOfWork,
-        principal: Principal,
-        address_id: int,
-        name: str,
-        payload: dict[str, object],
-    ) -> None:
-        """A break event on `address_id`, caused by `principal` (domain/events.py)."""
-        address = await uow.directory.get_address(address_id)
-        assert address is not None
-        await uow.events.add(
-            events.DomainEvent(
-                name=name,
-                occurred_at=self._clock.now(),
-                facility_id=address.facility_id,
-                doctor_id=address.doctor_id,
-                address_id=address_id,
-                payload=dict(payload),
-                origin_client_pk=principal.client_pk,
+        kind: type[BreakMoved] | type[BreakRemoved],
+        breaks: Sequence[CalendarBreak],
+        found: BreakScope,
+    ) -> list[Event]:
+        """One event per break of the group, each at its own address."""
+        now = self._clock.now()
+        raised: list[Event] = []
+        for member in breaks:
+            address = (
+                found.at.address
+                if member.address_id == found.at.address.id
+                else await uow.directory.get_address(member.address_id)
             )
-        )
+            assert address is not None
+            raised.append(break_event(kind, member, address, found.at.actor, now))
+        return raised
+
+
+def _validated(
+    periods: Sequence[IncomingPeriod],
+    now: datetime,
+    zone: ZoneInfo,
+    address_id: int,
+    known: set[int],
+    providers: set[int],
+) -> tuple[list[WorkPeriod], list[date]]:
+    """replaceSlots' checks, then the periods to store and the days they replace."""
+    validate_replacement(
+        periods,
+        now=now,
+        zone=zone,
+        address_id=address_id,
+        known_address_service_ids=known,
+        address_insurance_provider_ids=providers,
+    )
+    incoming = to_work_periods(periods)
+    return incoming, sorted(touched_days(incoming, zone))
+
+
+async def _group(uow: UnitOfWork, found: CalendarBreak) -> list[CalendarBreak]:
+    if found.group_id is None:
+        return [found]
+    return await uow.calendar.breaks_in_group(found.group_id)
 
 
 def _slot_view(slot: FreeSlot, services: dict[int, AddressService]) -> SlotView:
@@ -392,12 +372,3 @@ def _slot_view(slot: FreeSlot, services: dict[int, AddressService]) -> SlotView:
             if s.address_service_id in services
         ],
     )
-
-
-def _break_range(since: str | None, till: str | None) -> tuple[datetime, datetime]:
-    """Both ends are required (`Param "since" is required!`) and must be date-times."""
-    if not since:
-        raise errors.ParameterRequired("since")
-    if not till:
-        raise errors.ParameterRequired("till")
-    return parse_required_datetime("since", since), parse_required_datetime("till", till)

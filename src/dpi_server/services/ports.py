@@ -12,3 +12,9 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""
         ...
+
+
+class StorageConflict(Exception):
+    """A transaction lost a race that the database detected (a serialization failure, a
+    deadlock, a lock wait that timed out). Nothing it did was kept; running it again is safe.
+    Adapters raise it; `services.transactions.retrying` runs the work again."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dpi_server.domain.actors import IntegrationActor
 from dpi_server.domain.locales import Locale
 
 PRINCIPAL_STATE_KEY = "principal"
@@ -37,3 +38,8 @@ class Principal:
     locale: Locale
     rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
     features: frozenset[str] = frozenset()
+
+    @property
+    def actor(self) -> IntegrationActor:
+        """The client as the core commands know it."""
+        return IntegrationActor(self.client_pk, self.locale.code, self.features)

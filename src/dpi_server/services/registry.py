@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dpi_server.services.address_services import AddressServicesService, InsuranceService
+from dpi_server.services.access import AccessService
+from dpi_server.services.address_services import AddressServicesService
 from dpi_server.services.auth import AuthService
 from dpi_server.services.bookings import BookingService
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.directory import DirectoryService
+from dpi_server.services.estate_admin import EstateAdminService
+from dpi_server.services.insurance import InsuranceService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter
 from dpi_server.services.repositories import UnitOfWorkFactory
@@ -19,8 +22,10 @@ from dpi_server.services.repositories import UnitOfWorkFactory
 class Services:
     clock: Clock
     uow: UnitOfWorkFactory
+    access: AccessService
     auth: AuthService
     clients: ClientAdminService
+    estate_admin: EstateAdminService
     directory: DirectoryService
     address_services: AddressServicesService
     insurance: InsuranceService

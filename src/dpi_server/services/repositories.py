@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from dpi_server.domain.bookings import Booking
-from dpi_server.domain.calendar import WorkPeriod
+from dpi_server.domain.bookings import Booking, NewBooking
+from dpi_server.domain.calendar import Interval, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 from dpi_server.domain.clients import ApiClient
 from dpi_server.domain.directory import (
@@ -24,7 +24,7 @@ from dpi_server.domain.directory import (
     Service,
     Specialization,
 )
-from dpi_server.domain.events import DomainEvent
+from dpi_server.domain.events import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +120,6 @@ class UnitOfWork(Protocol):
     def calendar(self) -> CalendarRepository: ...
     @property
     def bookings(self) -> BookingRepository: ...
-    @property
-    def events(self) -> EventRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -130,7 +128,13 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    async def commit(self) -> None: ...
+    def collect(self, events: Iterable[Event]) -> None:
+        """Keep events raised by a change; `commit()` stores them in the same transaction."""
+        ...
+
+    async def commit(self) -> None:
+        """Store the collected events, then make every change visible at once."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):
@@ -180,6 +184,13 @@ class CalendarRepository(Protocol):
     async def breaks_between(
         self, address_id: int, since: datetime, till: datetime
     ) -> list[CalendarBreak]: ...
+    async def busy_between(
+        self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
+    ) -> list[Interval]:
+        """Time taken at the address around [start, end): live bookings (but the ignored one)
+        and breaks, in one read."""
+        ...
+
     async def get_break(self, break_id: int) -> CalendarBreak | None: ...
     async def find_break(
         self, address_id: int, since: datetime, till: datetime, description: str | None
@@ -197,25 +208,25 @@ class CalendarRepository(Protocol):
     async def breaks_in_group(self, group_id: int) -> list[CalendarBreak]: ...
     async def move_breaks(self, ids: Sequence[int], since: datetime, till: datetime) -> None: ...
     async def delete_breaks(self, ids: Sequence[int]) -> None: ...
-    async def replace_request(
+    async def hold_replace_request(self, address_id: int, payload_hash: str) -> bool:
+        """Claim this payload for this transaction; False when another transaction (in any
+        process) is applying the same payload to the same address right now."""
+        ...
+
+    async def replace_request_finished(
         self, address_id: int, payload_hash: str
-    ) -> tuple[datetime, datetime | None] | None: ...
-    async def start_replace_request(
-        self, address_id: int, payload_hash: str, at: datetime
-    ) -> None: ...
-    async def finish_replace_request(
-        self, address_id: int, payload_hash: str, at: datetime | None
-    ) -> None: ...
-    async def purge_replace_requests(self, before: datetime) -> None: ...
+    ) -> datetime | None: ...
+    async def record_replace_request(
+        self, address_id: int, payload_hash: str, at: datetime, purge_before: datetime
+    ) -> None:
+        """Upsert when this payload was applied, dropping markers older than `purge_before`."""
+        ...
 
 
 class BookingRepository(Protocol):
-    async def add(self, booking: Booking) -> Booking: ...
+    async def add(self, booking: NewBooking) -> Booking: ...
     async def save(self, booking: Booking) -> None: ...
     async def get(self, booking_id: int) -> Booking | None: ...
-    async def busy_between(
-        self, address_id: int, start: datetime, end: datetime
-    ) -> list[tuple[int, datetime, datetime]]: ...
     async def list_between(
         self, address_id: int, start: datetime, end: datetime, offset: int | None, limit: int | None
     ) -> tuple[list[Booking], int]: ...
@@ -225,10 +236,3 @@ class BookingRepository(Protocol):
     ) -> list[Booking]: ...
     async def opinion_requested(self, booking_id: int) -> bool: ...
     async def record_opinion_request(self, booking_id: int, at: datetime) -> None: ...
-
-
-class EventRepository(Protocol):
-    async def add(self, event: DomainEvent) -> None: ...
-    async def list(
-        self, *, after_id: int = 0, limit: int = 1000
-    ) -> list[tuple[int, DomainEvent]]: ...

@@ -1,22 +1,25 @@
-"""SQL repositories for calendars, work periods, breaks, bookings and the event outbox."""
+"""SQL repositories for calendars, work periods, breaks and bookings."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dpi_server.adapters.db import tables as t
-from dpi_server.domain.bookings import Booking, Patient
-from dpi_server.domain.calendar import PeriodService, WorkPeriod
+from dpi_server.domain.bookings import Booking, NewBooking, Patient
+from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
-from dpi_server.domain.events import DomainEvent
 
 
 class SqlCalendarRepository:
@@ -151,6 +154,26 @@ class SqlCalendarRepository:
         ).mappings()
         return [self._break(r) for r in rows]
 
+    async def busy_between(
+        self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
+    ) -> list[Interval]:
+        b, k = t.bookings, t.calendar_breaks
+        bookings = select(b.c.start.label("since"), b.c.end.label("till")).where(
+            and_(
+                b.c.address_id == address_id,
+                b.c.status == "booked",
+                b.c.deleted_at.is_(None),
+                b.c.start < end,
+                b.c.end > start,
+                b.c.id != (ignore_booking_id or 0),
+            )
+        )
+        breaks = select(k.c.since, k.c.till).where(
+            and_(k.c.address_id == address_id, k.c.since < end, k.c.till > start)
+        )
+        rows = await self._conn.execute(union_all(bookings, breaks))
+        return [Interval(since, till) for since, till in rows]
+
     async def get_break(self, break_id: int) -> CalendarBreak | None:
         b = t.calendar_breaks
         row = (await self._conn.execute(select(b).where(b.c.id == break_id))).mappings().first()
@@ -220,42 +243,46 @@ class SqlCalendarRepository:
         b = t.calendar_breaks
         await self._conn.execute(delete(b).where(b.c.id.in_(list(ids))))
 
-    async def replace_request(
-        self, address_id: int, payload_hash: str
-    ) -> tuple[datetime, datetime | None] | None:
+    async def hold_replace_request(self, address_id: int, payload_hash: str) -> bool:
+        """On PostgreSQL a transaction-scoped advisory lock on (address, payload): another
+        process applying the same payload holds it. SQLite runs one writer at a time (BEGIN
+        IMMEDIATE), so a second identical request only starts once the first has finished."""
+        if self._conn.dialect.name != "postgresql":
+            return True
+        key = int.from_bytes(
+            hashlib.sha256(f"{address_id}:{payload_hash}".encode()).digest()[:8], "big", signed=True
+        )
+        held = await self._conn.scalar(select(func.pg_try_advisory_xact_lock(key)))
+        return bool(held)
+
+    async def replace_request_finished(self, address_id: int, payload_hash: str) -> datetime | None:
         r = t.replace_requests
-        row = (
-            await self._conn.execute(
-                select(r.c.started_at, r.c.finished_at).where(
-                    and_(r.c.address_id == address_id, r.c.payload_hash == payload_hash)
-                )
+        found: datetime | None = await self._conn.scalar(
+            select(r.c.finished_at).where(
+                and_(r.c.address_id == address_id, r.c.payload_hash == payload_hash)
             )
-        ).first()
-        return None if row is None else (row[0], row[1])
-
-    async def start_replace_request(self, address_id: int, payload_hash: str, at: datetime) -> None:
-        r = t.replace_requests
-        await self._conn.execute(
-            delete(r).where(and_(r.c.address_id == address_id, r.c.payload_hash == payload_hash))
         )
-        await self._conn.execute(
-            insert(r).values(address_id=address_id, payload_hash=payload_hash, started_at=at)
-        )
+        return found
 
-    async def finish_replace_request(
-        self, address_id: int, payload_hash: str, at: datetime | None
+    async def record_replace_request(
+        self, address_id: int, payload_hash: str, at: datetime, purge_before: datetime
     ) -> None:
-        """Record the end of processing; `at=None` forgets a request that failed."""
         r = t.replace_requests
-        where = and_(r.c.address_id == address_id, r.c.payload_hash == payload_hash)
-        if at is None:
-            await self._conn.execute(delete(r).where(where))
-        else:
-            await self._conn.execute(update(r).where(where).values(finished_at=at))
+        upsert = _insert_for(self._conn)(r).values(
+            address_id=address_id, payload_hash=payload_hash, started_at=at, finished_at=at
+        )
+        await self._conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[r.c.address_id, r.c.payload_hash],
+                set_={"started_at": at, "finished_at": at},
+            )
+        )
+        await self._conn.execute(delete(r).where(r.c.finished_at < purge_before))
 
-    async def purge_replace_requests(self, before: datetime) -> None:
-        r = t.replace_requests
-        await self._conn.execute(delete(r).where(r.c.started_at < before))
+
+def _insert_for(conn: AsyncConnection) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (both SQLite and PostgreSQL have it)."""
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
 _PATIENT_COLUMNS = {
@@ -303,7 +330,7 @@ _BOOKING_FIELDS = (
 )
 
 
-def _booking_values(booking: Booking) -> dict[str, Any]:
+def _booking_values(booking: NewBooking) -> dict[str, Any]:
     values = {name: getattr(booking, name) for name in _BOOKING_FIELDS}
     values["end"] = booking.end
     values["patient_phone_digits"] = re.sub(r"\D", "", booking.patient.phone)
@@ -314,26 +341,26 @@ def _booking_values(booking: Booking) -> dict[str, Any]:
 
 def _booking(row: RowMapping) -> Booking:
     patient = Patient(**{attr: row[column] for attr, column in _PATIENT_COLUMNS.items()})
-    return Booking(id=row["id"], patient=patient, **{name: row[name] for name in _BOOKING_FIELDS})
+    values = {name: row[name] for name in _BOOKING_FIELDS}
+    values["origin_booking_id"] = row["origin_booking_id"] or row["id"]
+    return Booking(id=row["id"], patient=patient, **values)
 
 
 class SqlBookingRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def add(self, booking: Booking) -> Booking:
+    async def add(self, booking: NewBooking) -> Booking:
         values = _booking_values(booking)
         result = await self._conn.execute(insert(t.bookings).values(**values))
         key = result.inserted_primary_key
         assert key is not None
         new_id = int(key[0])
-        if booking.origin_booking_id is None:
-            await self._conn.execute(
-                update(t.bookings).where(t.bookings.c.id == new_id).values(origin_booking_id=new_id)
-            )
-        found = await self.get(new_id)
-        assert found is not None
-        return found
+        # A visit that starts a move chain is its own origin; storage leaves that NULL (one
+        # statement less per booking) and `_booking` reads it back as the visit's own id.
+        return replace(booking, origin_booking_id=booking.origin_booking_id or new_id).stored_as(
+            new_id
+        )
 
     async def save(self, booking: Booking) -> None:
         values = _booking_values(booking)
@@ -345,24 +372,6 @@ class SqlBookingRepository:
         b = t.bookings
         row = (await self._conn.execute(select(b).where(b.c.id == booking_id))).mappings().first()
         return None if row is None else _booking(row)
-
-    async def busy_between(
-        self, address_id: int, start: datetime, end: datetime
-    ) -> list[tuple[int, datetime, datetime]]:
-        """(id, start, end) of the live bookings overlapping [start, end) at the address."""
-        b = t.bookings
-        rows = await self._conn.execute(
-            select(b.c.id, b.c.start, b.c.end).where(
-                and_(
-                    b.c.address_id == address_id,
-                    b.c.status == "booked",
-                    b.c.deleted_at.is_(None),
-                    b.c.start < end,
-                    b.c.end > start,
-                )
-            )
-        )
-        return [(int(i), s, e) for i, s, e in rows]
 
     async def list_between(
         self, address_id: int, start: datetime, end: datetime, offset: int | None, limit: int | None
@@ -411,47 +420,8 @@ class SqlBookingRepository:
     async def newest_in_chain(self, origin_booking_id: int) -> int:
         b = t.bookings
         value = await self._conn.scalar(
-            select(func.max(b.c.id)).where(b.c.origin_booking_id == origin_booking_id)
+            select(func.max(b.c.id)).where(
+                or_(b.c.origin_booking_id == origin_booking_id, b.c.id == origin_booking_id)
+            )
         )
         return int(value) if value is not None else origin_booking_id
-
-
-class SqlEventRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def add(self, event: DomainEvent) -> None:
-        await self._conn.execute(
-            insert(t.domain_events).values(
-                name=event.name,
-                occurred_at=event.occurred_at,
-                facility_id=event.facility_id,
-                doctor_id=event.doctor_id,
-                address_id=event.address_id,
-                payload=json.dumps(event.payload, default=str, sort_keys=True),
-                origin_client_pk=event.origin_client_pk,
-            )
-        )
-
-    async def list(self, *, after_id: int = 0, limit: int = 1000) -> list[tuple[int, DomainEvent]]:
-        e = t.domain_events
-        rows = (
-            await self._conn.execute(
-                select(e).where(e.c.id > after_id).order_by(e.c.id).limit(limit)
-            )
-        ).mappings()
-        return [
-            (
-                int(r["id"]),
-                DomainEvent(
-                    name=r["name"],
-                    occurred_at=r["occurred_at"],
-                    facility_id=r["facility_id"],
-                    doctor_id=r["doctor_id"],
-                    address_id=r["address_id"],
-                    payload=json.loads(r["payload"]),
-                    origin_client_pk=r["origin_client_pk"],
-                ),
-            )
-            for r in rows
-        ]

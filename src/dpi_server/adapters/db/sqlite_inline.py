@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection, CursorResult, Dialect, make_url
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.pool import QueuePool
 
 from dpi_server.adapters.db.engine import sqlite_pragmas
@@ -52,6 +53,12 @@ def _is_busy(exc: BaseException) -> bool:
     return isinstance(original, sqlite3.OperationalError) and (
         "locked" in str(original) or "busy" in str(original)
     )
+
+
+def _wrapped(statement: str, exc: sqlite3.Error) -> StatementError:
+    """The driver's error as SQLAlchemy's, as every other statement raises it, so that
+    adapters/db/errors.py reads them all alike (a busy database is a retryable conflict)."""
+    return DBAPIError.instance(statement, None, exc, sqlite3.Error)
 
 
 class InlineSqlite:
@@ -136,9 +143,9 @@ class InlineConnection:
                 try:
                     self.raw.execute("BEGIN IMMEDIATE")
                     return
-                except sqlite3.OperationalError as exc:
+                except sqlite3.Error as exc:
                     if not _is_busy(exc) or time.monotonic() > deadline:
-                        raise
+                        raise _wrapped("BEGIN IMMEDIATE", exc) from exc
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.01)
         finally:
@@ -168,7 +175,10 @@ class InlineConnection:
         return self._conn.scalar(statement, parameters, execution_options=execution_options or {})
 
     async def commit(self) -> None:
-        self.raw.commit()
+        try:
+            self.raw.commit()
+        except sqlite3.Error as exc:
+            raise _wrapped("COMMIT", exc) from exc
 
     async def rollback(self) -> None:
         self.raw.rollback()

@@ -323,6 +323,9 @@ calendar_breaks = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_calendar_breaks_address_since", "address_id", "since"),
     Index("ix_calendar_breaks_group_id", "group_id"),
+    # Breaks are deleted for real; AUTOINCREMENT keeps SQLite from handing a deleted break's
+    # id to the next one (integrators and break-removed events keep ids).
+    sqlite_autoincrement=True,
 )
 
 bookings = Table(
@@ -407,7 +410,7 @@ opinion_requests = Table(
     Column("requested_at", UTCDateTime, nullable=False),
 )
 
-# One counter per cached family; triggers (migration 0005) bump 'clients' whenever tokens,
+# One counter per cached family; triggers (migration 0006) bump 'clients' whenever tokens,
 # clients or estates change, so every process can tell that its cache went stale.
 cache_generations = Table(
     "cache_generations",

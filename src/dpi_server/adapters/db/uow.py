@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Self, cast
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from dpi_server.adapters.db.calendar_repositories import (
     SqlBookingRepository,
     SqlCalendarRepository,
-    SqlEventRepository,
+)
+from dpi_server.adapters.db.directory_repositories import (
+    SqlAddressServiceRepository,
+    SqlDirectoryRepository,
+    SqlInsuranceRepository,
 )
 from dpi_server.adapters.db.engine import is_sqlite
+from dpi_server.adapters.db.errors import translate
+from dpi_server.adapters.db.outbox import write_events
 from dpi_server.adapters.db.repositories import (
-    SqlAddressServiceRepository,
     SqlClientRepository,
-    SqlDirectoryRepository,
     SqlEstateWriter,
-    SqlInsuranceRepository,
     SqlTokenRepository,
 )
 from dpi_server.adapters.db.sqlite_inline import InlineConnection, InlineSqlite
+from dpi_server.domain.events import Event
 
 
 class SqlUnitOfWork:
     """Opens a transaction on enter; rolls back on exit unless `commit()` was called.
 
     `write=True` asks SQLite for `BEGIN IMMEDIATE`, taking the database write lock up front so
-    that read-then-write sequences cannot interleave (ARCHITECTURE.md "Concurrency").
+    that read-then-write sequences cannot interleave (ARCHITECTURE.md "Concurrency"). Events
+    collected from the changes are written by `commit()`, in the same transaction. Database
+    errors leave through `adapters/db/errors.py`, as documented answers or a retry signal.
 
     With `inline` (SQLite), statements run on the loop thread through a sync connection
     (adapters/db/sqlite_inline.py); otherwise through the async engine (asyncpg, or aiosqlite
@@ -43,7 +51,6 @@ class SqlUnitOfWork:
     estate_writer: SqlEstateWriter
     calendar: SqlCalendarRepository
     bookings: SqlBookingRepository
-    events: SqlEventRepository
 
     def __init__(
         self, engine: AsyncEngine, *, write: bool = False, inline: InlineSqlite | None = None
@@ -54,34 +61,40 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._inline_conn: InlineConnection | None = None
+        self._events: list[Event] = []
 
     @property
-    def connection(self) -> AsyncConnection | InlineConnection:
-        conn = self._inline_conn or self._conn
+    def connection(self) -> AsyncConnection:
+        conn = cast(AsyncConnection | None, self._inline_conn) or self._conn
         assert conn is not None, "unit of work not entered"
         return conn
 
     async def __aenter__(self) -> Self:
         if self._inline is not None:
-            self._inline_conn = await self._inline.connect(write=self._write)
+            try:
+                self._inline_conn = await self._inline.connect(write=self._write)
+            except DBAPIError as exc:
+                raise translate(exc) or exc from exc
             # The repositories only call execute/scalar/dialect, which InlineConnection has.
             self._bind(cast(AsyncConnection, self._inline_conn))
             return self
         conn = await self._engine.connect()
-        if is_sqlite(str(self._engine.url)):
-            conn = await conn.execution_options(
-                sqlite_begin="IMMEDIATE" if self._write else "DEFERRED"
-            )
-        elif not self._write:
-            # PostgreSQL runs READ COMMITTED, where every statement takes its own snapshot even
-            # inside a transaction: a read-only unit of work loses nothing without one, and
-            # saves the BEGIN and ROLLBACK round trips.
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            self._conn = conn
-            self._bind(conn)
-            return self
+        try:
+            if is_sqlite(str(self._engine.url)):
+                conn = await conn.execution_options(
+                    sqlite_begin="IMMEDIATE" if self._write else "DEFERRED"
+                )
+            elif not self._write:
+                # PostgreSQL runs READ COMMITTED, where every statement takes its own snapshot
+                # even inside a transaction: a read-only unit of work loses nothing without
+                # one, and saves the BEGIN and ROLLBACK round trips.
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self._write or is_sqlite(str(self._engine.url)):
+                self._tx = await conn.begin()
+        except DBAPIError as exc:
+            await conn.close()
+            raise translate(exc) or exc from exc
         self._conn = conn
-        self._tx = await conn.begin()
         self._bind(conn)
         return self
 
@@ -94,7 +107,6 @@ class SqlUnitOfWork:
         self.estate_writer = SqlEstateWriter(conn)
         self.calendar = SqlCalendarRepository(conn)
         self.bookings = SqlBookingRepository(conn)
-        self.events = SqlEventRepository(conn)
 
     async def __aexit__(
         self,
@@ -102,23 +114,34 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._inline_conn is not None:
-            inline, self._inline_conn = self._inline_conn, None
-            inline.close_now()
-            return
         try:
-            if self._tx is not None and self._tx.is_active:
+            if self._inline_conn is not None:
+                inline, self._inline_conn = self._inline_conn, None
+                inline.close_now()
+            elif self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
         finally:
             if self._conn is not None:
                 await self._conn.close()
             self._conn = None
             self._tx = None
+            self._events.clear()
+        if isinstance(exc, DBAPIError):
+            translated = translate(exc)
+            if translated is not None:
+                raise translated from exc
+
+    def collect(self, events: Iterable[Event]) -> None:
+        self._events.extend(events)
 
     async def commit(self) -> None:
         if self._inline_conn is not None:
+            await write_events(cast(AsyncConnection, self._inline_conn), self._events)
+            self._events.clear()
             await self._inline_conn.commit()
             return
-        if self._tx is None:
-            return  # a read-only unit of work on PostgreSQL: nothing was held back
-        await self._tx.commit()
+        assert self._conn is not None
+        await write_events(self._conn, self._events)
+        self._events.clear()
+        if self._tx is not None:  # None: a read-only unit of work on PostgreSQL (autocommit)
+            await self._tx.commit()

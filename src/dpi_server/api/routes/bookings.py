@@ -5,12 +5,25 @@ from __future__ import annotations
 import math
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire_calendar
-from dpi_server.api.deps import WITH_DESCRIPTION, AddressPathDep, PrincipalDep, ServicesDep
+from dpi_server.api.body import documented, json_body
+from dpi_server.api.deps import (
+    WITH_DESCRIPTION,
+    AddressDep,
+    BookingDep,
+    ConfirmableBookingDep,
+    DoctorDep,
+    DoctorsBookingDep,
+    ServicesDep,
+    booking_scope,
+    confirmable_booking_scope,
+    doctor_scope,
+)
 from dpi_server.api.extensions import request_with
+from dpi_server.api.inputs import body_id, optional_body_id, positive_int, required_datetime
 from dpi_server.api.media import empty, ok
 from dpi_server.api.schemas import (
     CancelBookingRequest,
@@ -18,7 +31,7 @@ from dpi_server.api.schemas import (
     MoveBookingRequest,
     OpinionRequestBody,
 )
-from dpi_server.services.bookings import BookingPage
+from dpi_server.services.bookings import BookingPage, BookingWindow, MoveBooking
 
 router = APIRouter(tags=["Bookings", "Patient Presence"])
 With = Query(default=None, alias="with", description=WITH_DESCRIPTION)
@@ -46,9 +59,8 @@ def _page_links(request: Request, page: BookingPage, pages: int) -> dict[str, di
 
 @router.get(A + "/bookings", operation_id="getBookings")
 async def get_bookings(
-    ids: AddressPathDep,
+    scope: AddressDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
     start: str | None = Query(default=None, description="Required; ISO 8601 with offset"),
     end: str | None = Query(default=None, description="Required; ISO 8601 with offset"),
@@ -57,11 +69,16 @@ async def get_bookings(
     with_: str | None = With,
 ) -> Response:
     """Bookings starting between start and end; paginated only when `page` is given."""
-    found = await services.bookings.list(principal, ids, start, end, page, limit)
+    window = BookingWindow(
+        required_datetime("start", start),
+        required_datetime("end", end),
+        positive_int("page", page),
+        positive_int("limit", limit),
+    )
+    found = await services.bookings.list(scope, window)
     extensions = request_with(request)
-    zone = principal.locale.zone
     body: dict[str, object] = {
-        "_items": [wire_calendar.booking(v, zone, extensions) for v in found.views]
+        "_items": [wire_calendar.booking(v, scope.zone, extensions) for v in found.views]
     }
     if found.page is not None and found.limit is not None:
         pages = math.ceil(found.total / found.limit)
@@ -77,60 +94,57 @@ async def get_bookings(
 
 @router.get(A + "/bookings/{booking_id}", operation_id="getBooking")
 async def get_booking(
-    ids: AddressPathDep,
-    booking_id: str,
+    found: BookingDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
     with_: str | None = With,
 ) -> Response:
     """One booking, always with its patient and address service."""
-    view = await services.bookings.get(principal, ids, booking_id)
+    view = await services.bookings.get(found)
     return ok(
         wire_calendar.booking(
-            view, principal.locale.zone, request_with(request), always_patient_and_service=True
+            view, found.at.zone, request_with(request), always_patient_and_service=True
         )
     )
 
 
-@router.delete(A + "/bookings/{booking_id}", operation_id="cancelBooking", status_code=204)
+@router.delete(
+    A + "/bookings/{booking_id}",
+    operation_id="cancelBooking",
+    status_code=204,
+    openapi_extra=documented(CancelBookingRequest, required=False),
+)
 async def cancel_booking(
-    ids: AddressPathDep,
-    booking_id: str,
-    principal: PrincipalDep,
+    found: BookingDep,
     services: ServicesDep,
-    body: CancelBookingRequest | None = Body(default=None),
+    body: CancelBookingRequest = json_body(CancelBookingRequest, booking_scope, optional=True),
 ) -> Response:
     """Cancel a booking (optional JSON body with `reason`): 204."""
-    await services.bookings.cancel(
-        principal,
-        ids,
-        booking_id,
-        None if body is None else body.reason,
-    )
+    await services.bookings.cancel(found, body.reason)
     return empty(204)
 
 
-@router.post(A + "/bookings/{booking_id}/move", operation_id="moveBooking", status_code=201)
+@router.post(
+    A + "/bookings/{booking_id}/move",
+    operation_id="moveBooking",
+    status_code=201,
+    openapi_extra=documented(MoveBookingRequest),
+)
 async def move_booking(
-    ids: AddressPathDep,
-    booking_id: str,
-    body: MoveBookingRequest,
+    found: BookingDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
+    body: MoveBookingRequest = json_body(MoveBookingRequest, booking_scope),
     with_: str | None = With,
 ) -> Response:
     """Move a booking: 201, `Location` of the new booking and its body."""
-    view = await services.bookings.move(
-        principal,
-        ids,
-        booking_id,
-        address_service_id=body.address_service_id,
-        start=body.start,
+    move = MoveBooking(
+        start=required_datetime("start", body.start),
+        address_service_id=body_id(body.address_service_id),
         duration=body.duration,
-        address_id=body.address_id,
+        address_id=optional_body_id(body.address_id),
     )
+    view = await services.bookings.move(found, move)
     new = view.booking
     base = str(request.base_url).rstrip("/")
     location = (
@@ -139,23 +153,26 @@ async def move_booking(
     )
     return ok(
         wire_calendar.booking(
-            view, principal.locale.zone, request_with(request), always_patient_and_service=True
+            view, found.at.zone, request_with(request), always_patient_and_service=True
         ),
         status=201,
         headers={"Location": location},
     )
 
 
-@router.put(A + "/bookings/{booking_id}/confirm", operation_id="confirmBooking", status_code=204)
+@router.put(
+    A + "/bookings/{booking_id}/confirm",
+    operation_id="confirmBooking",
+    status_code=204,
+    openapi_extra=documented(ConfirmBookingRequest),
+)
 async def confirm_booking(
-    ids: AddressPathDep,
-    booking_id: str,
-    body: ConfirmBookingRequest,
-    principal: PrincipalDep,
+    found: ConfirmableBookingDep,
     services: ServicesDep,
+    body: ConfirmBookingRequest = json_body(ConfirmBookingRequest, confirmable_booking_scope),
 ) -> Response:
     """Confirm a visit on behalf of the patient (`user`) or the clinic (`admin`): 204."""
-    await services.bookings.confirm(principal, ids, booking_id, body.confirmed_by)
+    await services.bookings.confirm(found, body.confirmed_by)
     return empty(204)
 
 
@@ -164,14 +181,9 @@ async def confirm_booking(
     operation_id="markPatientPresence",
     status_code=204,
 )
-async def mark_presence(
-    ids: AddressPathDep,
-    booking_id: str,
-    principal: PrincipalDep,
-    services: ServicesDep,
-) -> Response:
+async def mark_presence(found: DoctorsBookingDep, services: ServicesDep) -> Response:
     """The patient came: 204."""
-    await services.bookings.mark_presence(principal, ids, booking_id, present=True)
+    await services.bookings.mark_presence(found, present=True)
     return empty(204)
 
 
@@ -180,27 +192,23 @@ async def mark_presence(
     operation_id="markPatientAbsence",
     status_code=204,
 )
-async def mark_absence(
-    ids: AddressPathDep,
-    booking_id: str,
-    principal: PrincipalDep,
-    services: ServicesDep,
-) -> Response:
+async def mark_absence(found: DoctorsBookingDep, services: ServicesDep) -> Response:
     """The patient did not come: 204."""
-    await services.bookings.mark_presence(principal, ids, booking_id, present=False)
+    await services.bookings.mark_presence(found, present=False)
     return empty(204)
 
 
-@router.put(D + "/opinion-request", operation_id="requestOpinion", status_code=200)
+@router.put(
+    D + "/opinion-request",
+    operation_id="requestOpinion",
+    status_code=200,
+    openapi_extra=documented(OpinionRequestBody, required=False),
+)
 async def request_opinion(
-    facility_id: str,
-    doctor_id: str,
-    principal: PrincipalDep,
+    scope: DoctorDep,
     services: ServicesDep,
-    body: OpinionRequestBody | None = Body(default=None),
+    body: OpinionRequestBody = json_body(OpinionRequestBody, doctor_scope, optional=True),
 ) -> Response:
     """Ask the patient of a past visit for a review by SMS: 200."""
-    await services.bookings.request_opinion(
-        principal, facility_id, doctor_id, None if body is None else body.phone
-    )
+    await services.bookings.request_opinion(scope, body.phone)
     return empty(200)

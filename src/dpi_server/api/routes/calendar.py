@@ -2,59 +2,61 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire_calendar
-from dpi_server.api.deps import WITH_DESCRIPTION, AddressPathDep, PrincipalDep, ServicesDep
+from dpi_server.api.body import documented, json_body
+from dpi_server.api.deps import WITH_DESCRIPTION, AddressDep, ServicesDep, address_scope
 from dpi_server.api.extensions import request_with
+from dpi_server.api.inputs import (
+    birth_date_of,
+    body_id,
+    day_of,
+    optional_body_id,
+    parse_id,
+    required_datetime,
+    slot_start,
+)
 from dpi_server.api.media import empty, items, ok
 from dpi_server.api.schemas import BookSlotRequest, ReplaceSlotsRequest
 from dpi_server.domain import errors
-from dpi_server.domain.bookings import Patient
+from dpi_server.domain.booking_rules import VisitDetails
+from dpi_server.domain.bookings import Patient, normalise_label
 from dpi_server.domain.calendar import IncomingPeriod, PeriodService
 from dpi_server.domain.timefmt import parse_datetime
-from dpi_server.services.bookings import BookRequest, birth_date_of
-from dpi_server.services.directory import parse_id
-from dpi_server.services.principal import Principal
+from dpi_server.services.bookings import BookSlot
+from dpi_server.services.calendar import HEAVY_PAYLOAD
+from dpi_server.services.offload import off_loop
 
 router = APIRouter(tags=["Calendars", "Slots"])
+# Answers with more slots than this are rendered in a worker thread (services/offload.py).
+HEAVY_RENDER = 2000
 With = Query(default=None, alias="with", description=WITH_DESCRIPTION)
 A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
 
 
 @router.get(A + "/calendar", operation_id="getCalendar")
-async def get_calendar(
-    ids: AddressPathDep,
-    principal: PrincipalDep,
-    services: ServicesDep,
-) -> Response:
+async def get_calendar(scope: AddressDep, services: ServicesDep) -> Response:
     """The calendar's status, or 404 `Calendar does not exist`."""
-    found = await services.calendar.get(principal, ids)
-    return ok(wire_calendar.calendar(found))
+    return ok(wire_calendar.calendar(await services.calendar.get(scope)))
 
 
 @router.post(A + "/calendar/enable", operation_id="enableCalendar", status_code=200)
-async def enable_calendar(
-    ids: AddressPathDep,
-    principal: PrincipalDep,
-    services: ServicesDep,
-) -> Response:
+async def enable_calendar(scope: AddressDep, services: ServicesDep) -> Response:
     """Enable the calendar: 200 with no body."""
-    await services.calendar.enable(principal, ids)
+    await services.calendar.enable(scope)
     return empty(200)
 
 
 @router.post(A + "/calendar/disable", operation_id="disableCalendar", status_code=200)
-async def disable_calendar(
-    ids: AddressPathDep,
-    principal: PrincipalDep,
-    services: ServicesDep,
-) -> Response:
+async def disable_calendar(scope: AddressDep, services: ServicesDep) -> Response:
     """Disable the calendar: 200 with no body; its availability is kept."""
-    await services.calendar.disable(principal, ids)
+    await services.calendar.disable(scope)
     return empty(200)
 
 
@@ -99,24 +101,32 @@ def canonical_payload(body: ReplaceSlotsRequest) -> bytes:
     return json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
 
 
-@router.put(A + "/slots", operation_id="replaceSlots", status_code=201)
+@router.put(
+    A + "/slots",
+    operation_id="replaceSlots",
+    status_code=201,
+    openapi_extra=documented(ReplaceSlotsRequest),
+)
 async def replace_slots(
-    ids: AddressPathDep,
-    body: ReplaceSlotsRequest,
-    principal: PrincipalDep,
+    scope: AddressDep,
     services: ServicesDep,
+    body: ReplaceSlotsRequest = json_body(ReplaceSlotsRequest, address_scope),
 ) -> Response:
     """Replace the availability of every day the payload touches: 201 with no body."""
-    canonical = canonical_payload(body)
-    await services.calendar.replace_slots(principal, ids, lambda: _incoming(body), canonical)
+    heavy = len(body.slots) > HEAVY_PAYLOAD
+    periods, fingerprint = await off_loop(heavy, _read_payload, body)
+    await services.calendar.replace_slots(scope, periods, fingerprint)
     return empty(201)
+
+
+def _read_payload(body: ReplaceSlotsRequest) -> tuple[list[IncomingPeriod], str]:
+    return _incoming(body), hashlib.sha256(canonical_payload(body)).hexdigest()
 
 
 @router.get(A + "/slots", operation_id="getSlots")
 async def get_slots(
-    ids: AddressPathDep,
+    scope: AddressDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
     start: str | None = Query(default=None, description="Required; ISO 8601 with offset"),
     end: str | None = Query(default=None, description="Required; at most 180 days after start"),
@@ -125,59 +135,65 @@ async def get_slots(
     """Free slots between start and end."""
     with_services = "slot.services" in request_with(request)
     found = await services.calendar.get_slots(
-        principal, ids, start, end, with_services=with_services
+        scope,
+        required_datetime("start", start),
+        required_datetime("end", end),
+        with_services=with_services,
     )
-    zone = principal.locale.zone
-    return ok(items([wire_calendar.slot(s, zone, with_services) for s in found]))
+    zone = scope.zone
+    body = await off_loop(
+        len(found) > HEAVY_RENDER,
+        lambda: items([wire_calendar.slot(s, zone, with_services) for s in found]),
+    )
+    return ok(body)
 
 
 @router.delete(A + "/slots/{date}", operation_id="deleteSlots", status_code=204)
-async def delete_slots(
-    ids: AddressPathDep,
-    date: str,
-    principal: PrincipalDep,
-    services: ServicesDep,
-) -> Response:
+async def delete_slots(scope: AddressDep, date: str, services: ServicesDep) -> Response:
     """Remove the availability of one day (`YYYY-MM-DD` or a date-time); bookings stay."""
-    await services.calendar.delete_slots(principal, ids, date)
+    await services.calendar.delete_slots(scope, day_of(date, scope.zone))
     return empty(204)
 
 
-def _book_request(body: BookSlotRequest, principal: Principal) -> BookRequest:
+def _book_request(body: BookSlotRequest, zone: ZoneInfo) -> BookSlot:
     p = body.patient
-    return BookRequest(
-        address_service_id=body.address_service_id,
+    patient = Patient(
+        name=p.name,
+        phone=p.phone,
+        surname=p.surname,
+        email=p.email,
+        birth_date=birth_date_of(p.birth_date, zone),
+        nin=p.nin,
+        gender=p.gender,
+        insurance_number=p.insurance_number,
+        marketing_consent=p.marketing_consent,
+        data_privacy_consent=p.data_privacy_consent,
+    )
+    return BookSlot(
+        address_service_id=body_id(body.address_service_id),
         duration=body.duration,
-        patient=Patient(
-            name=p.name,
-            phone=p.phone,
-            surname=p.surname,
-            email=p.email,
-            birth_date=birth_date_of(p.birth_date, principal.locale.zone),
-            nin=p.nin,
-            gender=p.gender,
-            insurance_number=p.insurance_number,
-            marketing_consent=p.marketing_consent,
-            data_privacy_consent=p.data_privacy_consent,
+        details=VisitDetails(
+            patient=patient,
+            is_returning=body.is_returning,
+            is_recurring=body.is_recurring,
+            comment=body.comment,
+            label=normalise_label(body.label),
+            insurance_provider_id=optional_body_id(body.insurance_provider_id),
+            insurance_plan_id=optional_body_id(body.insurance_plan_id),
         ),
-        is_returning=body.is_returning,
-        is_recurring=body.is_recurring,
-        comment=body.comment,
-        label=body.label,
-        insurance_provider_id=body.insurance_provider_id,
-        insurance_plan_id=body.insurance_plan_id,
     )
 
 
-@router.post(A + "/slots/{start}/book", operation_id="bookSlot")
+@router.post(
+    A + "/slots/{start}/book", operation_id="bookSlot", openapi_extra=documented(BookSlotRequest)
+)
 async def book_slot(
-    ids: AddressPathDep,
+    scope: AddressDep,
     start: str,
-    body: BookSlotRequest,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
+    body: BookSlotRequest = json_body(BookSlotRequest, address_scope),
 ) -> Response:
     """Book the free slot starting at `start`: 200 with the booking."""
-    view = await services.bookings.book(principal, ids, start, _book_request(body, principal))
-    return ok(wire_calendar.booked_slot(view, principal.locale.zone, request_with(request)))
+    view = await services.bookings.book(scope, slot_start(start), _book_request(body, scope.zone))
+    return ok(wire_calendar.booked_slot(view, scope.zone, request_with(request)))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire
-from dpi_server.api.deps import WITH_DESCRIPTION, PrincipalDep, ServicesDep
+from dpi_server.api.deps import WITH_DESCRIPTION, ActorDep, DoctorDep, FacilityDep, ServicesDep
 from dpi_server.api.extensions import request_with
 from dpi_server.api.media import items, ok
 
@@ -15,41 +15,36 @@ With = Query(default=None, alias="with", description=WITH_DESCRIPTION)
 
 
 @router.get("/facilities", operation_id="getFacilities")
-async def get_facilities(principal: PrincipalDep, services: ServicesDep) -> Response:
+async def get_facilities(actor: ActorDep, services: ServicesDep) -> Response:
     """List the facilities assigned to the API client."""
-    found = await services.directory.list_facilities(principal)
+    found = await services.directory.list_facilities(actor)
     return ok(items([wire.facility(f) for f in found]))
 
 
 @router.get("/facilities/{facility_id}", operation_id="getFacility")
 async def get_facility(
-    facility_id: str,
+    scope: FacilityDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
     with_: str | None = With,
 ) -> Response:
     """One facility; `with=facility.doctors` embeds its doctors."""
     with_doctors = "facility.doctors" in request_with(request)
-    facility, doctors = await services.directory.get_facility(
-        principal, facility_id, with_doctors=with_doctors
-    )
+    facility, doctors = await services.directory.get_facility(scope, with_doctors=with_doctors)
     return ok(wire.facility(facility, doctors if with_doctors else None))
 
 
 @router.get("/facilities/{facility_id}/doctors", operation_id="getDoctors")
 async def get_doctors(
-    facility_id: str,
+    scope: FacilityDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
     with_: str | None = With,
 ) -> Response:
     """Commercial doctors connected to the facility."""
     extensions = request_with(request)
     views = await services.directory.list_doctors(
-        principal,
-        facility_id,
+        scope,
         details=bool(extensions & {"doctor.specializations", "doctor.license_numbers"}),
     )
     return ok(items([wire.doctor_in_list(v, extensions) for v in views]))
@@ -57,13 +52,11 @@ async def get_doctors(
 
 @router.get("/facilities/{facility_id}/doctors/{doctor_id}", operation_id="getDoctor")
 async def get_doctor(
-    facility_id: str,
-    doctor_id: str,
+    scope: DoctorDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
     with_: str | None = With,
 ) -> Response:
     """One doctor; `with` adds profile URL, license numbers and addresses."""
-    view = await services.directory.get_doctor(principal, facility_id, doctor_id)
+    view = await services.directory.get_doctor(scope)
     return ok(wire.doctor_single(view, request_with(request)))

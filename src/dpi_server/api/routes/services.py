@@ -6,11 +6,23 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from dpi_server.api import wire
-from dpi_server.api.deps import WITH_DESCRIPTION, AddressPathDep, PrincipalDep, ServicesDep
+from dpi_server.api.body import documented, json_body
+from dpi_server.api.deps import (
+    WITH_DESCRIPTION,
+    ActorDep,
+    AddressDep,
+    AddressServiceDep,
+    ServicesDep,
+    address_scope,
+    address_service_scope,
+)
 from dpi_server.api.extensions import request_with
+from dpi_server.api.inputs import body_id, parse_id
 from dpi_server.api.media import empty, items, ok
 from dpi_server.api.schemas import AddAddressServiceRequest, UpdateAddressServiceRequest
-from dpi_server.services.address_services import UNSET, AddressServiceChanges
+from dpi_server.domain import errors
+from dpi_server.domain.timefmt import parse_datetime
+from dpi_server.services.address_services import UNSET, AddressServiceChanges, NewAddressService
 
 router = APIRouter(tags=["Services"])
 With = Query(default=None, alias="with", description=WITH_DESCRIPTION)
@@ -20,25 +32,31 @@ A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
 @router.get("/services", operation_id="getServices")
 async def get_services(
     request: Request,
-    principal: PrincipalDep,
+    actor: ActorDep,
     services: ServicesDep,
     with_: str | None = With,
     specialization_id: str | None = Query(default=None),
 ) -> Response:
     """The dictionary of services of the locale."""
+    spec: int | None = None
+    if specialization_id:
+        spec = parse_id(specialization_id)
+        if spec is None:
+            raise errors.FieldErrors(
+                {"specialization_id": ["This value should be a positive integer."]}
+            )
     found = await services.directory.list_services(
-        principal,
+        actor.locale,
         only_diagnostics="services.only_diagnostics" in request_with(request),
-        specialization_id=specialization_id,
+        specialization_id=spec,
     )
     return ok(items([wire.service(s) for s in found]))
 
 
 @router.get(A + "/services", operation_id="getAddressServices")
 async def get_address_services(
-    ids: AddressPathDep,
+    scope: AddressDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
     with_: str | None = With,
     start: str | None = Query(default=None, description="only services of the slot at start"),
@@ -46,33 +64,38 @@ async def get_address_services(
     """Services configured on the address."""
     extensions = request_with(request)
     if start:
-        found = await services.address_services.at_slot(principal, *ids, start)
+        found = await services.address_services.at_slot(scope, parse_datetime(start))
         return ok(items([wire.address_service(s, extensions, duration=d) for s, d in found]))
-    listed = await services.address_services.for_address(principal, *ids)
+    listed = await services.address_services.for_address(scope)
     return ok(items([wire.address_service(s, extensions) for s in listed]))
 
 
-@router.post(A + "/services", operation_id="addAddressService", status_code=201)
+@router.post(
+    A + "/services",
+    operation_id="addAddressService",
+    status_code=201,
+    openapi_extra=documented(AddAddressServiceRequest),
+)
 async def add_address_service(
-    ids: AddressPathDep,
-    body: AddAddressServiceRequest,
+    scope: AddressDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
+    body: AddAddressServiceRequest = json_body(AddAddressServiceRequest, address_scope),
 ) -> Response:
     """Add a dictionary service to the address: 201, `Location` and the new service."""
     ages = body.allowed_patients
     created = await services.address_services.add(
-        principal,
-        *ids,
-        service_id=body.service_id,
-        is_price_from=body.is_price_from,
-        price=body.price,
-        description=body.description,
-        is_visible=body.is_visible,
-        default_duration=body.default_duration,
-        allowed_patients=None if ages is None else (ages.minimum_age, ages.maximum_age),
-        custom_name=body.custom_name,
+        scope,
+        NewAddressService(
+            service_id=body_id(body.service_id),
+            is_price_from=body.is_price_from,
+            price=body.price,
+            description=body.description,
+            is_visible=body.is_visible,
+            default_duration=body.default_duration,
+            allowed_patients=None if ages is None else (ages.minimum_age, ages.maximum_age),
+            custom_name=body.custom_name,
+        ),
     )
     location = str(request.url).split("?", 1)[0].rstrip("/") + f"/{created.id}"
     return ok(
@@ -84,26 +107,26 @@ async def add_address_service(
 
 @router.get(A + "/services/{address_service_id}", operation_id="getAddressService")
 async def get_address_service(
-    ids: AddressPathDep,
-    address_service_id: str,
+    found: AddressServiceDep,
     request: Request,
-    principal: PrincipalDep,
-    services: ServicesDep,
     with_: str | None = With,
 ) -> Response:
     """One service of the address."""
-    found = await services.address_services.get(principal, *ids, address_service_id)
-    return ok(wire.address_service(found, request_with(request)))
+    return ok(wire.address_service(found.address_service, request_with(request)))
 
 
-@router.patch(A + "/services/{address_service_id}", operation_id="updateAddressService")
+@router.patch(
+    A + "/services/{address_service_id}",
+    operation_id="updateAddressService",
+    openapi_extra=documented(UpdateAddressServiceRequest),
+)
 async def update_address_service(
-    ids: AddressPathDep,
-    address_service_id: str,
-    body: UpdateAddressServiceRequest,
+    found: AddressServiceDep,
     request: Request,
-    principal: PrincipalDep,
     services: ServicesDep,
+    body: UpdateAddressServiceRequest = json_body(
+        UpdateAddressServiceRequest, address_service_scope
+    ),
 ) -> Response:
     """Partly update an address service; keys left out stay as they are."""
     given = body.model_fields_set
@@ -121,19 +144,14 @@ async def update_address_service(
         ),
         custom_name=body.custom_name if "custom_name" in given else UNSET,
     )
-    updated = await services.address_services.update(principal, *ids, address_service_id, changes)
+    updated = await services.address_services.update(found, changes)
     return ok(wire.address_service(updated, request_with(request)))
 
 
 @router.delete(
     A + "/services/{address_service_id}", operation_id="deleteAddressService", status_code=204
 )
-async def delete_address_service(
-    ids: AddressPathDep,
-    address_service_id: str,
-    principal: PrincipalDep,
-    services: ServicesDep,
-) -> Response:
+async def delete_address_service(found: AddressServiceDep, services: ServicesDep) -> Response:
     """Remove the service from the address; its id never comes back."""
-    await services.address_services.delete(principal, *ids, address_service_id)
+    await services.address_services.delete(found)
     return empty(204)
