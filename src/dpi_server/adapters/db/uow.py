@@ -84,13 +84,7 @@ class SqlUnitOfWork:
                 conn = await conn.execution_options(
                     sqlite_begin="IMMEDIATE" if self._write else "DEFERRED"
                 )
-            elif not self._write:
-                # PostgreSQL runs READ COMMITTED, where every statement takes its own snapshot
-                # even inside a transaction: a read-only unit of work loses nothing without
-                # one, and saves the BEGIN and ROLLBACK round trips.
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            if self._write or is_sqlite(str(self._engine.url)):
-                self._tx = await conn.begin()
+            self._tx = await conn.begin()
         except DBAPIError as exc:
             await conn.close()
             raise translate(exc) or exc from exc
@@ -143,5 +137,5 @@ class SqlUnitOfWork:
         assert self._conn is not None
         await write_events(self._conn, self._events)
         self._events.clear()
-        if self._tx is not None:  # None: a read-only unit of work on PostgreSQL (autocommit)
-            await self._tx.commit()
+        assert self._tx is not None
+        await self._tx.commit()
