@@ -128,6 +128,9 @@ class InlineConnection:
         self._conn = conn
         self._write_lock = write_lock
         self.raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        # After a commit, the next statement opens a new transaction (as SQLAlchemy's
+        # autobegin does), so that changes made after `commit()` still need their own.
+        self._reopen = False
 
     @property
     def dialect(self) -> Dialect:
@@ -159,6 +162,7 @@ class InlineConnection:
         execution_options: Mapping[str, Any] | None = None,
     ) -> CursorResult[Any]:
         options = execution_options or {}
+        self._reopen_if_committed()
         if isinstance(parameters, Sequence) and len(parameters) > OFFLOAD_ROWS:
             return await asyncio.to_thread(
                 self._conn.execute, statement, parameters, execution_options=options
@@ -172,13 +176,20 @@ class InlineConnection:
         *,
         execution_options: Mapping[str, Any] | None = None,
     ) -> Any:
+        self._reopen_if_committed()
         return self._conn.scalar(statement, parameters, execution_options=execution_options or {})
+
+    def _reopen_if_committed(self) -> None:
+        if self._reopen:
+            self._reopen = False
+            self.raw.execute("BEGIN")
 
     async def commit(self) -> None:
         try:
             self.raw.commit()
         except sqlite3.Error as exc:
             raise _wrapped("COMMIT", exc) from exc
+        self._reopen = True
 
     async def rollback(self) -> None:
         self.raw.rollback()
