@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="shared rate-limit windows")
     redis_prefix: str = Field(default="dpi:rl:", description="namespace of our Redis keys")
+    rate_limit_store: Literal["auto", "memory", "database", "redis"] = Field(
+        default="auto",
+        description="where rate-limit windows live; auto: redis if configured, else database "
+        "with --workers > 1, else memory",
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="API processes on one port")
+    access_log: bool = Field(default=True, description="uvicorn's per-request access log")
 
     host: str = "127.0.0.1"
     port: int = 8443
@@ -52,6 +59,14 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
     seed_demo: bool = True
     sql_echo: bool = False
+    sqlite_inline: bool = Field(
+        default=True,
+        description="run SQLite statements on the event loop (adapters/db/sqlite_inline.py)",
+    )
+    count_statements: bool = Field(
+        default=False,
+        description="add X-Dpi-Statements/X-Dpi-Transactions headers (benchmarks only)",
+    )
 
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod

@@ -8,12 +8,16 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import text
 
+from dpi_server.adapters.db.engine import create_engine
 from dpi_server.adapters.ratelimit_memory import MemoryRateLimitStore
 from dpi_server.adapters.ratelimit_redis import RedisRateLimitStore
+from dpi_server.adapters.ratelimit_sql import PostgresRateLimitStore, SqliteFileRateLimitStore
 from dpi_server.domain.errors import TooManyRequests
 from dpi_server.domain.locales import LOCALES
 from dpi_server.domain.ratelimit import Backoff
@@ -55,10 +59,41 @@ async def redis_client() -> AsyncIterator[tuple[Redis, str]]:
         yield namespace
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[RateLimitStore]:
-    if request.param == "memory":
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        "sqlite-file",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """The backend's name and, for PostgreSQL, the session's database (a sync fixture)."""
+    if request.param == "postgres":
+        return request.param, str(request.getfixturevalue("postgres_url"))
+    return request.param, None
+
+
+@pytest.fixture
+async def store(backend: tuple[str, str | None], tmp_path: Path) -> AsyncIterator[RateLimitStore]:
+    kind, url = backend
+    if kind == "memory":
         yield MemoryRateLimitStore()
+        return
+    if kind == "sqlite-file":
+        file_store = SqliteFileRateLimitStore(tmp_path / "dpi.sqlite3.ratelimit")
+        yield file_store
+        await file_store.aclose()
+        return
+    if kind == "postgres":
+        assert url is not None
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:  # this session's own database: start empty
+                await conn.execute(text("DELETE FROM rate_limit_counters"))
+            yield PostgresRateLimitStore(engine)
+        finally:
+            await engine.dispose()
         return
     async with _redis_namespace() as (client, prefix):
         yield RedisRateLimitStore(client, prefix=prefix)

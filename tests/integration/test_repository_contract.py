@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dpi_server.adapters.db import tables as t
 from dpi_server.adapters.db.engine import create_engine
+from dpi_server.adapters.db.sqlite_inline import InlineSqlite
 from dpi_server.adapters.db.uow import SqlUnitOfWork
 from dpi_server.domain import errors
 from dpi_server.domain.actors import Origin
@@ -100,29 +101,43 @@ class Backend:
             ]
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend_url(request: pytest.FixtureRequest) -> str | None:
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        "sqlite-aiosqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
+def backend_url(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """(backend, database URL). `sqlite` runs statements inline as `dpi serve` does
+    (adapters/db/sqlite_inline.py); `sqlite-aiosqlite` is the DPI_SQLITE_INLINE=false path."""
     if request.param == "memory":
-        return None
-    return str(request.getfixturevalue(f"{request.param}_url"))
+        return request.param, None
+    database = "sqlite" if request.param.startswith("sqlite") else request.param
+    return request.param, str(request.getfixturevalue(f"{database}_url"))
 
 
 @pytest.fixture
-async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
-    if backend_url is None:
+async def backend(backend_url: tuple[str, str | None]) -> AsyncIterator[Backend]:
+    kind, url = backend_url
+    if url is None:
         store = InMemoryStore()
         yield Backend("memory", memory_uow_factory(store), store=store)
         return
-    engine = create_engine(backend_url)
+    engine = create_engine(url)
+    inline = InlineSqlite(url) if kind == "sqlite" else None
 
     def make(*, write: bool = False) -> UnitOfWork:
-        return SqlUnitOfWork(engine, write=write)
+        return SqlUnitOfWork(engine, write=write, inline=inline)
 
     async with engine.connect() as conn:
         last = await conn.scalar(select(func.max(t.domain_events.c.id)))
     try:
         yield Backend(engine.dialect.name, make, engine=engine, first_event_id=int(last or 0))
     finally:
+        if inline is not None:
+            inline.dispose()
         await engine.dispose()
 
 

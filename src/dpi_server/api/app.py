@@ -50,6 +50,8 @@ class ApiOptions:
     # Wraps the router inside authentication (it needs the principal); see api/ratelimit.py.
     rate_limit: Callable[[ASGIApp], ASGIApp] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
+    # Outermost wrapper, for diagnostics that must see the whole request (statement counts).
+    outermost: Callable[[ASGIApp], ASGIApp] | None = None
 
 
 def create_app(services_: Services, options: ApiOptions | None = None) -> FastAPI:
@@ -105,6 +107,8 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
         extra_hosts=opts.trusted_hosts,
         default_locale=opts.default_locale,
     )
+    if opts.outermost is not None:
+        app.add_middleware(_Wrap, wrap=opts.outermost)
     return app
 
 

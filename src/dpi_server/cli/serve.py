@@ -20,6 +20,7 @@ from dpi_server.bootstrap import Container, build, build_app
 from dpi_server.cli.common import console, err_console, make_settings
 from dpi_server.cli.http_protocol import limited_protocol
 from dpi_server.cli.logs import configure_logging
+from dpi_server.cli.workers import Worker, supervise
 from dpi_server.config import Settings
 from dpi_server.domain.locales import LOCALES
 from dpi_server.sandbox.seed import is_empty, seed_demo_estate
@@ -120,7 +121,8 @@ def _absolute(path: Path) -> str:
     return str(path.resolve())
 
 
-async def _serve(settings: Settings) -> None:
+async def _prepare(settings: Settings) -> tuple[Path, Path] | None:
+    """What runs once before serving: migrate, the TLS pair, the first-run seed."""
     private_dir(settings.data_dir)
     if settings.host in ("0.0.0.0", "::") and not settings.public_host:
         log.warning(
@@ -129,23 +131,37 @@ async def _serve(settings: Settings) -> None:
             settings.host,
         )
     container = build(settings)
-    await container.migrate()
-    pair = _tls_pair(settings, container)
-    await _first_run(settings, container, _absolute(pair[0]) if pair else None)
+    try:
+        await container.migrate()
+        pair = _tls_pair(settings, container)
+        await _first_run(settings, container, _absolute(pair[0]) if pair else None)
+    finally:
+        await container.close()
+    return pair
+
+
+async def _serve(settings: Settings, worker: Worker | None = None) -> None:
+    """Serve in this process; a `--workers` child gets its sockets from the supervisor."""
+    if worker is not None:
+        # A spawned child starts with no logging set up: the same masked handlers as the parent.
+        configure_logging()
+    pair = await _prepare(settings) if worker is None else worker.tls_pair
+    container = build(settings)
     app = build_app(container)
     common: dict[str, Any] = {
         "host": settings.host,
         "proxy_headers": settings.proxy_headers,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "log_level": "info",
-        "log_config": None,  # configured in serve(), with credentials masked
+        "log_config": None,  # configured in serve() (and per worker), credentials masked
+        "access_log": settings.access_log,
         "server_header": False,
         # Limits on the request head and parser errors in our envelope (cli/http_protocol.py).
         "http": limited_protocol(settings.max_header_bytes, settings.max_headers),
         "ws": "none",  # the API has no WebSocket; an Upgrade is served as plain HTTP
     }
     servers = []
-    if pair is None:
+    if pair is None and (worker is None or worker.index == 0):
         err_console.print(
             Panel(
                 "INSECURE: serving the API over plain HTTP. Tokens and patient data travel "
@@ -153,6 +169,7 @@ async def _serve(settings: Settings) -> None:
                 style="bold red",
             )
         )
+    if pair is None:
         servers.append(uvicorn.Server(uvicorn.Config(app, port=settings.port, **common)))
     else:
         cert, key = pair
@@ -175,7 +192,13 @@ async def _serve(settings: Settings) -> None:
                 )
             )
     try:
-        await asyncio.gather(*(server.serve() for server in servers))
+        if worker is None:
+            await asyncio.gather(*(server.serve() for server in servers))
+        else:
+            # The supervisor bound the API socket first and the redirect socket second.
+            await asyncio.gather(
+                *(s.serve(sockets=[sock]) for s, sock in zip(servers, worker.sockets, strict=True))
+            )
     finally:
         await container.close()
 
@@ -218,6 +241,9 @@ def serve(
     token_lifetime: int | None = typer.Option(
         None, help="Access-token lifetime, seconds [env DPI_TOKEN_LIFETIME_SECONDS; 86400]"
     ),
+    workers: int | None = typer.Option(
+        None, help="API processes sharing the port(s) [env DPI_WORKERS; 1]"
+    ),
 ) -> None:
     """Run the API. On an empty data dir: migrate, seed a demo estate, print credentials."""
     settings = make_settings(
@@ -236,10 +262,14 @@ def serve(
         forwarded_allow_ips=forwarded_allow_ips,
         default_locale=default_locale,
         token_lifetime_seconds=token_lifetime,
+        workers=workers,
     )
     configure_logging()
     try:
-        asyncio.run(_serve(settings))
+        if settings.workers > 1:
+            supervise(settings, asyncio.run(_prepare(settings)), _serve)
+        else:
+            asyncio.run(_serve(settings))
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

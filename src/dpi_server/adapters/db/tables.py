@@ -409,3 +409,24 @@ opinion_requests = Table(
     Column("booking_id", Id, ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True),
     Column("requested_at", UTCDateTime, nullable=False),
 )
+
+# One counter per cached family; triggers (migration 0006) bump 'clients' whenever tokens,
+# clients or estates change, so every process can tell that its cache went stale.
+cache_generations = Table(
+    "cache_generations",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# The database rate-limit store (adapters/ratelimit_sql.py): one row per counter or lease key,
+# reused across windows; `expires_ms` (the app clock's epoch ms) lets old keys be swept.
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),
+    Column("used", Integer, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_rate_limit_counters_expires_ms", "expires_ms"),
+)
