@@ -113,11 +113,11 @@ def build(
     services = Services(
         clock=the_clock,
         uow=uow,
-        access=AccessService(uow),
+        access=AccessService(uow, cache),
         auth=AuthService(uow, the_clock, settings.token_lifetime_seconds, cache),
         clients=ClientAdminService(uow, the_clock, cache),
         estate_admin=EstateAdminService(uow),
-        directory=DirectoryService(uow, the_clock),
+        directory=DirectoryService(uow, the_clock, cache),
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),
         rate_limiter=RateLimiter(store),

@@ -30,6 +30,7 @@ from dpi_server.domain.directory import (
     check_path,
 )
 from dpi_server.domain.locales import LOCALES
+from dpi_server.services.cache import HotPathCache
 from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
 
 # The marketplace side sees every facility and may change every calendar.
@@ -118,22 +119,24 @@ class ProviderScope:
 
 
 class AccessService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, cache: HotPathCache | None = None) -> None:
         self._uow = uow
+        # Estates are read on every request; the cache (services/cache.py) saves that read.
+        self._cache = cache
 
     async def facility(self, actor: Actor, ref: FacilityRef) -> FacilityScope:
         async with self._uow() as uow:
-            return await _resolve(uow, actor, ref)
+            return await _resolve(uow, actor, ref, self._cache)
 
     async def doctor(self, actor: Actor, ref: DoctorRef) -> DoctorScope:
         async with self._uow() as uow:
-            scope = await _resolve(uow, actor, ref)
+            scope = await _resolve(uow, actor, ref, self._cache)
         assert isinstance(scope, DoctorScope)
         return scope
 
     async def address(self, actor: Actor, ref: AddressRef) -> AddressScope:
         async with self._uow() as uow:
-            return await _resolve_address(uow, actor, ref)
+            return await _resolve_address(uow, actor, ref, self._cache)
 
     async def booking(
         self, actor: Actor, ref: AddressRef, booking_id: int, *, include_deleted: bool = False
@@ -147,7 +150,7 @@ class AccessService:
             booking = await uow.bookings.get(booking_id)
             if booking is None or (booking.deleted_at is not None and not include_deleted):
                 raise errors.ObjectNotFound()
-            scope = await _resolve_address(uow, actor, ref)
+            scope = await _resolve_address(uow, actor, ref, self._cache)
         if booking.address_id != scope.address.id:
             raise errors.BookingDoesNotBelongToAddress()
         return BookingScope(scope, booking)
@@ -158,7 +161,7 @@ class AccessService:
             booking = await uow.bookings.get(booking_id)
             if booking is None:
                 raise errors.ObjectNotFound()
-            scope = await _resolve_address(uow, actor, ref)
+            scope = await _resolve_address(uow, actor, ref, self._cache)
         if booking.doctor_id != scope.doctor.id:
             raise errors.VisitDoesNotBelongToDoctor()
         if booking.address_id != scope.address.id:
@@ -171,7 +174,7 @@ class AccessService:
         """A break of another address, or an id that names none (None), is 404 `Invalid break
         ID` (there is no 403 for it)."""
         async with self._uow() as uow:
-            scope = await _resolve_address(uow, actor, ref)
+            scope = await _resolve_address(uow, actor, ref, self._cache)
             found = await uow.calendar.get_break(break_id) if break_id is not None else None
         if found is None or found.address_id != scope.address.id:
             raise errors.BreakNotFoundForGivenAddress()
@@ -185,7 +188,7 @@ class AccessService:
             found = await uow.address_services.get(address_service_id)
             if found is None or found.deleted_at is not None:
                 raise errors.ObjectNotFound()
-            scope = await _resolve_address(uow, actor, ref)
+            scope = await _resolve_address(uow, actor, ref, self._cache)
         if found.address_id != scope.address.id:
             raise errors.AddressServiceMismatch()
         return AddressServiceScope(scope, found)
@@ -200,24 +203,25 @@ class AccessService:
             found = await uow.insurance.get_provider(provider_id) if provider_id else None
             if found is None or found[1] != (locale or found[1]):
                 raise errors.InsuranceProviderNotFromDictionary()
-            scope = await _resolve_address(uow, actor, ref)
+            scope = await _resolve_address(uow, actor, ref, self._cache)
         if found[1] != scope.locale:
             raise errors.InsuranceProviderNotFromDictionary()
         return ProviderScope(scope, found[0])
 
-    async def estate(self, actor: IntegrationActor) -> Estate:
-        async with self._uow() as uow:
-            return await uow.clients.estate(actor.client_pk)
 
-
-async def _resolve_address(uow: UnitOfWork, actor: Actor, ref: AddressRef) -> AddressScope:
-    scope = await _resolve(uow, actor, ref)
+async def _resolve_address(
+    uow: UnitOfWork, actor: Actor, ref: AddressRef, cache: HotPathCache | None
+) -> AddressScope:
+    scope = await _resolve(uow, actor, ref, cache)
     assert isinstance(scope, AddressScope)
     return scope
 
 
 async def _resolve(
-    uow: UnitOfWork, actor: Actor, ref: FacilityRef | DoctorRef | AddressRef
+    uow: UnitOfWork,
+    actor: Actor,
+    ref: FacilityRef | DoctorRef | AddressRef,
+    cache: HotPathCache | None,
 ) -> FacilityScope:
     """Load what the path names and apply the actor's rules; objects of another locale than
     an API client's are unknown to it."""
@@ -232,11 +236,13 @@ async def _resolve(
             doctor = None
     if isinstance(ref, AddressRef):
         address = await uow.directory.get_address(ref.address_id)
-    estate = (
-        await uow.clients.estate(actor.client_pk)
-        if isinstance(actor, IntegrationActor)
-        else _EVERYTHING
-    )
+    estate = _EVERYTHING
+    if isinstance(actor, IntegrationActor):
+        estate = (
+            await cache.estate(actor.client_pk, uow)
+            if cache is not None
+            else await uow.clients.estate(actor.client_pk)
+        )
     check_path(
         estate if estate is not None else _everything(facility, doctor, address),
         facility=facility,

@@ -17,6 +17,7 @@ from dpi_server.domain.directory import (
     Specialization,
 )
 from dpi_server.services.access import AddressScope, DoctorScope, FacilityScope
+from dpi_server.services.cache import HotPathCache
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWorkFactory
 from dpi_server.services.transactions import retrying
@@ -31,13 +32,20 @@ class DoctorView:
 
 
 class DirectoryService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, cache: HotPathCache | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._cache = cache
 
     async def list_facilities(self, actor: IntegrationActor) -> list[Facility]:
         async with self._uow() as uow:
-            estate = await uow.clients.estate(actor.client_pk)
+            estate = (
+                await self._cache.estate(actor.client_pk, uow)
+                if self._cache is not None
+                else await uow.clients.estate(actor.client_pk)
+            )
             found = await uow.directory.facilities(sorted(estate.facility_ids))
         return [f for f in found if f.locale == actor.locale]
 
