@@ -15,36 +15,8 @@ with dpi.Client.from_credentials_file(".dpi/demo-credentials.json") as client:
 
 from dpi._auth import ClientCredentialsAuth, Secret
 from dpi._base import LOCALE_DOMAINS, NOT_GIVEN, Id, NotGiven
-from dpi._client_async import (
-    AsyncAddresses,
-    AsyncAddressInsuranceProviders,
-    AsyncAddressServices,
-    AsyncBookings,
-    AsyncBreaks,
-    AsyncCalendars,
-    AsyncClient,
-    AsyncDoctors,
-    AsyncFacilities,
-    AsyncInsuranceProviders,
-    AsyncNotifications,
-    AsyncServices,
-    AsyncSlots,
-)
-from dpi._client_sync import (
-    Addresses,
-    AddressInsuranceProviders,
-    AddressServices,
-    Bookings,
-    Breaks,
-    Calendars,
-    Client,
-    Doctors,
-    Facilities,
-    InsuranceProviders,
-    Notifications,
-    Services,
-    Slots,
-)
+from dpi._client_async import AsyncClient
+from dpi._client_sync import Client
 from dpi._exceptions import (
     AuthenticationError,
     Conflict,
@@ -139,6 +111,26 @@ from dpi._notifications import (
 )
 from dpi._operations import OPERATIONS, Operation
 from dpi._ratelimit import RateLimitState
+from dpi._resources.addresses import AsyncAddresses
+from dpi._resources.bookings import AsyncBookings
+from dpi._resources.breaks import AsyncBreaks
+from dpi._resources.calendars import AsyncCalendars
+from dpi._resources.doctors import AsyncDoctors
+from dpi._resources.facilities import AsyncFacilities
+from dpi._resources.insurance import AsyncAddressInsuranceProviders, AsyncInsuranceProviders
+from dpi._resources.notifications import AsyncNotifications
+from dpi._resources.services import AsyncAddressServices, AsyncServices
+from dpi._resources.slots import AsyncSlots
+from dpi._resources_sync.addresses import Addresses
+from dpi._resources_sync.bookings import Bookings
+from dpi._resources_sync.breaks import Breaks
+from dpi._resources_sync.calendars import Calendars
+from dpi._resources_sync.doctors import Doctors
+from dpi._resources_sync.facilities import Facilities
+from dpi._resources_sync.insurance import AddressInsuranceProviders, InsuranceProviders
+from dpi._resources_sync.notifications import Notifications
+from dpi._resources_sync.services import AddressServices, Services
+from dpi._resources_sync.slots import Slots
 from dpi._retry import RetryPolicy
 from dpi._version import __version__
 from dpi._webhooks import (

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from dpi._auth import ClientCredentialsAuth, Secret
 from dpi._exceptions import ConnectionError, DpiError, error_from_response
-from dpi._operations import API_PREFIX, OPERATIONS, TOKEN_PATH, Operation
+from dpi._operations import API_PREFIX, TOKEN_PATH, Operation
 from dpi._ratelimit import RateLimitState
 from dpi._retry import DEFAULT_RETRY_POLICY, NO_RETRIES, RetryPolicy
 from dpi._version import __version__
@@ -170,20 +170,6 @@ class Call(Generic[T]):
     recover: Callable[[], Any] | None = None
 
 
-def call(
-    operation_id: str,
-    parse: Callable[[httpx.Response], T],
-    path: Mapping[str, object] | None = None,
-    *,
-    params: Mapping[str, object | None] | None = None,
-    json: Any = None,
-    retry: bool | None = None,
-    recover: Callable[[], Any] | None = None,
-) -> Call[T]:
-    """A `Call` of the operation named by its operationId."""
-    return Call(OPERATIONS[operation_id], parse, path or {}, params or {}, json, retry, recover)
-
-
 def raise_lost(request: httpx.Request, cause: httpx.TransportError) -> NoReturn:
     """Raise the ConnectionError of a request that got no answer."""
     raise ConnectionError(f"{type(cause).__name__}: {cause}", request=request) from cause
@@ -194,9 +180,12 @@ def digits(phone: str | None) -> str:
     return "".join(ch for ch in phone or "" if ch.isdigit())
 
 
-def address_path(facility_id: Id, doctor_id: Id, address_id: Id) -> dict[str, object]:
-    """The three ids of every address path."""
-    return {"facility_id": facility_id, "doctor_id": doctor_id, "address_id": address_id}
+def address_path(
+    facility_id: Id, doctor_id: Id, address_id: Id, **more: object
+) -> dict[str, object]:
+    """The three ids of every address path, and the values of the rest of the path
+    (`booking_id=...`)."""
+    return {"facility_id": facility_id, "doctor_id": doctor_id, "address_id": address_id, **more}
 
 
 # -- configuration ----------------------------------------------------------------------------

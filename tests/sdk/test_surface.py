@@ -41,7 +41,9 @@ def test_every_public_name_is_documented() -> None:
         if inspect.isclass(value) or inspect.isfunction(value):
             if not inspect.getdoc(value):
                 undocumented.append(name)
-            if inspect.isclass(value) and value.__module__.startswith("dpi._client"):
+            if inspect.isclass(value) and value.__module__.startswith(
+                ("dpi._client", "dpi._resources")
+            ):
                 undocumented += [
                     f"{name}.{attr}"
                     for attr, member in vars(value).items()
