@@ -50,8 +50,8 @@ def _header(source: Path, docstring: str) -> str:
     origin = source.relative_to(PACKAGE).as_posix()
     return (
         f'"""{_convert_line(summary)}\n\n'
-        f"Written by scripts/sync_sdk.py from `{origin}`: do not edit; change that file and\n"
-        'run `python scripts/sync_sdk.py`.\n"""\n'
+        f"Generated from `{origin}` by scripts/sync_sdk.py: edit that file, not this one.\n"
+        '"""\n'
     )
 
 

@@ -1,7 +1,6 @@
 """`Client`: construction, auth wiring, and sending calls with retries.
 
-Written by scripts/sync_sdk.py from `_client_async.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_client_async.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations

@@ -5,20 +5,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
-from dpi._base import (
-    Id,
-    address_path,
-    given,
-    join_with,
-    parse_items,
-    parse_model,
-    parse_none,
-)
-from dpi._models import (
-    Address,
-    AddressWith,
-    InsuranceSupport,
-)
+from dpi._base import Id, address_path, given, join_with, parse_items, parse_model, parse_none
+from dpi._models import Address, AddressWith, InsuranceSupport
 from dpi._resources.base import AsyncResource
 
 
@@ -74,7 +62,5 @@ class AsyncAddresses(AsyncResource):
         """Remove the address from the integration (removeAddressIntegration; a feature of
         DocplannerPMS clients only, 403 for others)."""
         await self._send(
-            "removeAddressIntegration",
-            parse_none,
-            address_path(facility_id, doctor_id, address_id),
+            "removeAddressIntegration", parse_none, address_path(facility_id, doctor_id, address_id)
         )

@@ -8,14 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
-from dpi._base import (
-    Id,
-    address_path,
-    given,
-    join_with,
-    parse_model,
-    parse_none,
-)
+from dpi._base import Id, address_path, given, join_with, parse_model, parse_none
 from dpi._models import (
     Booking,
     BookingsPage,

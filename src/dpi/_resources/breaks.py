@@ -5,17 +5,8 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from dpi._base import (
-    Id,
-    address_path,
-    given,
-    parse_items,
-    parse_model,
-    parse_none,
-)
-from dpi._models import (
-    CalendarBreak,
-)
+from dpi._base import Id, address_path, given, parse_items, parse_model, parse_none
+from dpi._models import CalendarBreak
 from dpi._resources.base import AsyncResource
 
 
@@ -23,13 +14,7 @@ class AsyncBreaks(AsyncResource):
     """`client.breaks`: time blocked in an address's calendar."""
 
     async def list(
-        self,
-        facility_id: Id,
-        doctor_id: Id,
-        address_id: Id,
-        *,
-        since: datetime,
-        till: datetime,
+        self, facility_id: Id, doctor_id: Id, address_id: Id, *, since: datetime, till: datetime
     ) -> builtins.list[CalendarBreak]:
         """The breaks between `since` and `till` (getCalendarBreaks)."""
         return await self._send(

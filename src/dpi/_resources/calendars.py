@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from dpi._base import (
-    Id,
-    address_path,
-    parse_model,
-    parse_none,
-)
-from dpi._models import (
-    Calendar,
-)
+from dpi._base import Id, address_path, parse_model, parse_none
+from dpi._models import Calendar
 from dpi._resources.base import AsyncResource
 
 
@@ -20,9 +13,7 @@ class AsyncCalendars(AsyncResource):
     async def get(self, facility_id: Id, doctor_id: Id, address_id: Id) -> Calendar:
         """The calendar's status (getCalendar); 404 `Calendar does not exist` without one."""
         return await self._send(
-            "getCalendar",
-            parse_model(Calendar),
-            address_path(facility_id, doctor_id, address_id),
+            "getCalendar", parse_model(Calendar), address_path(facility_id, doctor_id, address_id)
         )
 
     async def enable(self, facility_id: Id, doctor_id: Id, address_id: Id) -> None:

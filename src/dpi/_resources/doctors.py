@@ -5,18 +5,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
-from dpi._base import (
-    Id,
-    join_with,
-    parse_items,
-    parse_model,
-    parse_none,
-)
-from dpi._models import (
-    Doctor,
-    DoctorsWith,
-    DoctorWith,
-)
+from dpi._base import Id, join_with, parse_items, parse_model, parse_none
+from dpi._models import Doctor, DoctorsWith, DoctorWith
 from dpi._resources.base import AsyncResource
 
 

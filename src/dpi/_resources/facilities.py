@@ -5,16 +5,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
-from dpi._base import (
-    Id,
-    join_with,
-    parse_items,
-    parse_model,
-)
-from dpi._models import (
-    Facility,
-    FacilityWith,
-)
+from dpi._base import Id, join_with, parse_items, parse_model
+from dpi._models import Facility, FacilityWith
 from dpi._resources.base import AsyncResource
 
 

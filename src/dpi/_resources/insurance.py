@@ -7,16 +7,8 @@ import builtins
 from collections.abc import Iterable
 from typing import Any
 
-from dpi._base import (
-    Id,
-    address_path,
-    parse_items,
-    parse_none,
-)
-from dpi._models import (
-    InsurancePlan,
-    InsuranceProvider,
-)
+from dpi._base import Id, address_path, parse_items, parse_none
+from dpi._models import InsurancePlan, InsuranceProvider
 from dpi._resources.base import AsyncResource
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dpi._base import (
-    parse_none,
-)
+from dpi._base import parse_none
 from dpi._exceptions import NotFound
 from dpi._notifications import HandlerFailed, Notification, NotificationBatch, parse_pulled
 from dpi._resources.base import AsyncResource
@@ -42,9 +40,7 @@ class AsyncNotifications(AsyncResource):
         (pullMultipleNotification); an empty queue gives an empty batch."""
         try:
             return await self._send(
-                "pullMultipleNotification",
-                NotificationBatch.from_response,
-                params={"limit": limit},
+                "pullMultipleNotification", NotificationBatch.from_response, params={"limit": limit}
             )
         except NotFound as error:
             if _empty_queue(error):

@@ -17,13 +17,7 @@ from dpi._base import (
     parse_model,
     parse_none,
 )
-from dpi._models import (
-    AddressService,
-    AddressServiceWith,
-    AllowedPatients,
-    Service,
-    ServicesWith,
-)
+from dpi._models import AddressService, AddressServiceWith, AllowedPatients, Service, ServicesWith
 from dpi._resources.base import AsyncResource
 
 
@@ -31,10 +25,7 @@ class AsyncServices(AsyncResource):
     """`client.services`: the dictionary of services."""
 
     async def list(
-        self,
-        *,
-        with_: Iterable[ServicesWith | str] = (),
-        specialization_id: Id | None = None,
+        self, *, with_: Iterable[ServicesWith | str] = (), specialization_id: Id | None = None
     ) -> builtins.list[Service]:
         """Dictionary services, optionally of one specialization (getServices)."""
         return await self._send(

@@ -18,14 +18,7 @@ from dpi._base import (
     parse_model,
     parse_none,
 )
-from dpi._models import (
-    Booking,
-    BookingsWith,
-    Patient,
-    Slot,
-    SlotsWith,
-    WorkPeriod,
-)
+from dpi._models import Booking, BookingsWith, Patient, Slot, SlotsWith, WorkPeriod
 from dpi._resources.base import AsyncResource
 
 MAX_SLOTS_RANGE = timedelta(days=180)  # getSlots' limit (behaviour.md §8.3, changelog 1.9.3)
@@ -100,9 +93,7 @@ class AsyncSlots(AsyncResource):
     async def delete(self, facility_id: Id, doctor_id: Id, address_id: Id, day: date) -> None:
         """Remove the availability of one day (deleteSlots); bookings stay."""
         await self._send(
-            "deleteSlots",
-            parse_none,
-            address_path(facility_id, doctor_id, address_id, date=day),
+            "deleteSlots", parse_none, address_path(facility_id, doctor_id, address_id, date=day)
         )
 
     async def book(

@@ -1,7 +1,6 @@
 """`client.addresses`: a doctor's addresses in a facility.
 
-Written by scripts/sync_sdk.py from `_resources/addresses.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/addresses.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
@@ -9,20 +8,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
-from dpi._base import (
-    Id,
-    address_path,
-    given,
-    join_with,
-    parse_items,
-    parse_model,
-    parse_none,
-)
-from dpi._models import (
-    Address,
-    AddressWith,
-    InsuranceSupport,
-)
+from dpi._base import Id, address_path, given, join_with, parse_items, parse_model, parse_none
+from dpi._models import Address, AddressWith, InsuranceSupport
 from dpi._resources_sync.base import Resource
 
 
@@ -78,7 +65,5 @@ class Addresses(Resource):
         """Remove the address from the integration (removeAddressIntegration; a feature of
         DocplannerPMS clients only, 403 for others)."""
         self._send(
-            "removeAddressIntegration",
-            parse_none,
-            address_path(facility_id, doctor_id, address_id),
+            "removeAddressIntegration", parse_none, address_path(facility_id, doctor_id, address_id)
         )

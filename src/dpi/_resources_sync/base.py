@@ -1,7 +1,6 @@
 """What every async resource shares: its client, and the one way its methods send a call.
 
-Written by scripts/sync_sdk.py from `_resources/base.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/base.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """`client.bookings`: the visits of an address (list, read, cancel, move, confirm,
 presence).
 
-Written by scripts/sync_sdk.py from `_resources/bookings.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/bookings.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
@@ -12,14 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from dpi._base import (
-    Id,
-    address_path,
-    given,
-    join_with,
-    parse_model,
-    parse_none,
-)
+from dpi._base import Id, address_path, given, join_with, parse_model, parse_none
 from dpi._models import (
     Booking,
     BookingsPage,

@@ -1,7 +1,6 @@
 """`client.breaks`: time blocked in an address's calendar.
 
-Written by scripts/sync_sdk.py from `_resources/breaks.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/breaks.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
@@ -9,17 +8,8 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from dpi._base import (
-    Id,
-    address_path,
-    given,
-    parse_items,
-    parse_model,
-    parse_none,
-)
-from dpi._models import (
-    CalendarBreak,
-)
+from dpi._base import Id, address_path, given, parse_items, parse_model, parse_none
+from dpi._models import CalendarBreak
 from dpi._resources_sync.base import Resource
 
 
@@ -27,13 +17,7 @@ class Breaks(Resource):
     """`client.breaks`: time blocked in an address's calendar."""
 
     def list(
-        self,
-        facility_id: Id,
-        doctor_id: Id,
-        address_id: Id,
-        *,
-        since: datetime,
-        till: datetime,
+        self, facility_id: Id, doctor_id: Id, address_id: Id, *, since: datetime, till: datetime
     ) -> builtins.list[CalendarBreak]:
         """The breaks between `since` and `till` (getCalendarBreaks)."""
         return self._send(

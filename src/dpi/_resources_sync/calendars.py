@@ -1,20 +1,12 @@
 """`client.calendars`: an address's calendar (status, enable, disable).
 
-Written by scripts/sync_sdk.py from `_resources/calendars.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/calendars.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
 
-from dpi._base import (
-    Id,
-    address_path,
-    parse_model,
-    parse_none,
-)
-from dpi._models import (
-    Calendar,
-)
+from dpi._base import Id, address_path, parse_model, parse_none
+from dpi._models import Calendar
 from dpi._resources_sync.base import Resource
 
 
@@ -24,9 +16,7 @@ class Calendars(Resource):
     def get(self, facility_id: Id, doctor_id: Id, address_id: Id) -> Calendar:
         """The calendar's status (getCalendar); 404 `Calendar does not exist` without one."""
         return self._send(
-            "getCalendar",
-            parse_model(Calendar),
-            address_path(facility_id, doctor_id, address_id),
+            "getCalendar", parse_model(Calendar), address_path(facility_id, doctor_id, address_id)
         )
 
     def enable(self, facility_id: Id, doctor_id: Id, address_id: Id) -> None:

@@ -1,7 +1,6 @@
 """`client.doctors`: a facility's doctors, and opinion requests.
 
-Written by scripts/sync_sdk.py from `_resources/doctors.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/doctors.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
@@ -9,18 +8,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
-from dpi._base import (
-    Id,
-    join_with,
-    parse_items,
-    parse_model,
-    parse_none,
-)
-from dpi._models import (
-    Doctor,
-    DoctorsWith,
-    DoctorWith,
-)
+from dpi._base import Id, join_with, parse_items, parse_model, parse_none
+from dpi._models import Doctor, DoctorsWith, DoctorWith
 from dpi._resources_sync.base import Resource
 
 

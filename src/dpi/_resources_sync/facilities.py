@@ -1,7 +1,6 @@
 """`client.facilities`: the facilities (clinics) the API client may see.
 
-Written by scripts/sync_sdk.py from `_resources/facilities.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/facilities.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
@@ -9,16 +8,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable
 
-from dpi._base import (
-    Id,
-    join_with,
-    parse_items,
-    parse_model,
-)
-from dpi._models import (
-    Facility,
-    FacilityWith,
-)
+from dpi._base import Id, join_with, parse_items, parse_model
+from dpi._models import Facility, FacilityWith
 from dpi._resources_sync.base import Resource
 
 

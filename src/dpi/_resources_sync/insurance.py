@@ -1,8 +1,7 @@
 """`client.insurance_providers` (the dictionary) and
 `client.address_insurance_providers` (those an address accepts).
 
-Written by scripts/sync_sdk.py from `_resources/insurance.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/insurance.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
@@ -11,16 +10,8 @@ import builtins
 from collections.abc import Iterable
 from typing import Any
 
-from dpi._base import (
-    Id,
-    address_path,
-    parse_items,
-    parse_none,
-)
-from dpi._models import (
-    InsurancePlan,
-    InsuranceProvider,
-)
+from dpi._base import Id, address_path, parse_items, parse_none
+from dpi._models import InsurancePlan, InsuranceProvider
 from dpi._resources_sync.base import Resource
 
 

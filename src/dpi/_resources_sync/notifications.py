@@ -1,16 +1,13 @@
 """`client.notifications`: the pull queue, and a consumer loop over it.
 
-Written by scripts/sync_sdk.py from `_resources/notifications.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/notifications.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from dpi._base import (
-    parse_none,
-)
+from dpi._base import parse_none
 from dpi._exceptions import NotFound
 from dpi._notifications import HandlerFailed, Notification, NotificationBatch, parse_pulled
 from dpi._resources_sync.base import Resource
@@ -46,9 +43,7 @@ class Notifications(Resource):
         (pullMultipleNotification); an empty queue gives an empty batch."""
         try:
             return self._send(
-                "pullMultipleNotification",
-                NotificationBatch.from_response,
-                params={"limit": limit},
+                "pullMultipleNotification", NotificationBatch.from_response, params={"limit": limit}
             )
         except NotFound as error:
             if _empty_queue(error):

@@ -1,7 +1,6 @@
 """`client.services` (the dictionary) and `client.address_services` (an address's).
 
-Written by scripts/sync_sdk.py from `_resources/services.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/services.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
@@ -21,13 +20,7 @@ from dpi._base import (
     parse_model,
     parse_none,
 )
-from dpi._models import (
-    AddressService,
-    AddressServiceWith,
-    AllowedPatients,
-    Service,
-    ServicesWith,
-)
+from dpi._models import AddressService, AddressServiceWith, AllowedPatients, Service, ServicesWith
 from dpi._resources_sync.base import Resource
 
 
@@ -35,10 +28,7 @@ class Services(Resource):
     """`client.services`: the dictionary of services."""
 
     def list(
-        self,
-        *,
-        with_: Iterable[ServicesWith | str] = (),
-        specialization_id: Id | None = None,
+        self, *, with_: Iterable[ServicesWith | str] = (), specialization_id: Id | None = None
     ) -> builtins.list[Service]:
         """Dictionary services, optionally of one specialization (getServices)."""
         return self._send(

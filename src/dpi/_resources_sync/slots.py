@@ -1,7 +1,6 @@
 """`client.slots`: availability as work periods, free slots, and booking one.
 
-Written by scripts/sync_sdk.py from `_resources/slots.py`: do not edit; change that file and
-run `python scripts/sync_sdk.py`.
+Generated from `_resources/slots.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
 
 from __future__ import annotations
@@ -22,14 +21,7 @@ from dpi._base import (
     parse_model,
     parse_none,
 )
-from dpi._models import (
-    Booking,
-    BookingsWith,
-    Patient,
-    Slot,
-    SlotsWith,
-    WorkPeriod,
-)
+from dpi._models import Booking, BookingsWith, Patient, Slot, SlotsWith, WorkPeriod
 from dpi._resources_sync.base import Resource
 
 MAX_SLOTS_RANGE = timedelta(days=180)  # getSlots' limit (behaviour.md §8.3, changelog 1.9.3)
@@ -103,9 +95,7 @@ class Slots(Resource):
     def delete(self, facility_id: Id, doctor_id: Id, address_id: Id, day: date) -> None:
         """Remove the availability of one day (deleteSlots); bookings stay."""
         self._send(
-            "deleteSlots",
-            parse_none,
-            address_path(facility_id, doctor_id, address_id, date=day),
+            "deleteSlots", parse_none, address_path(facility_id, doctor_id, address_id, date=day)
         )
 
     def book(
