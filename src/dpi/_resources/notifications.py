@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+import httpx
 
 from dpi._base import parse_none
 from dpi._exceptions import NotFound
@@ -10,13 +13,9 @@ from dpi._notifications import HandlerFailed, Notification, NotificationBatch, p
 from dpi._resources.base import AsyncResource
 from dpi._waiting import AsyncEvent, AsyncOutcome, async_pause
 
+T = TypeVar("T")
+
 EMPTY_QUEUE_MESSAGE = "No notifications found"
-
-
-def _empty_queue(error: NotFound) -> bool:
-    # The queue answers 404 `No notifications found` when empty; any other 404 (a server
-    # without the route answers `Object not found`) is a real error.
-    return error.message == EMPTY_QUEUE_MESSAGE
 
 
 class AsyncNotifications(AsyncResource):
@@ -28,24 +27,15 @@ class AsyncNotifications(AsyncResource):
 
     async def pull(self) -> Notification | None:
         """The oldest notification, or None when the queue is empty (pullNotification)."""
-        try:
-            return await self._send("pullNotification", lambda r: parse_pulled(r.json()))
-        except NotFound as error:
-            if _empty_queue(error):
-                return None
-            raise
+        return await self._pull("pullNotification", lambda r: parse_pulled(r.json()), None)
 
     async def pull_many(self, limit: int = 100) -> NotificationBatch:
         """Up to `limit` (1 to 100) oldest notifications and how many remain
         (pullMultipleNotification); an empty queue gives an empty batch."""
-        try:
-            return await self._send(
-                "pullMultipleNotification", NotificationBatch.from_response, params={"limit": limit}
-            )
-        except NotFound as error:
-            if _empty_queue(error):
-                return NotificationBatch(notifications=[], remaining=0)
-            raise
+        empty = NotificationBatch(notifications=[], remaining=0)
+        return await self._pull(
+            "pullMultipleNotification", NotificationBatch.from_response, empty, {"limit": limit}
+        )
 
     async def release(self) -> None:
         """Re-queue buried push notifications (releaseNotifications): push clients only,
@@ -93,3 +83,20 @@ class AsyncNotifications(AsyncResource):
                 break
             delay = min(max_idle_delay, delay * 2)
         return handled
+
+    async def _pull(
+        self,
+        operation_id: str,
+        parse: Callable[[httpx.Response], T],
+        empty: T,
+        params: Mapping[str, object] | None = None,
+    ) -> T:
+        """Send a pull operation; `empty` is the answer of an empty queue."""
+        try:
+            return await self._send(operation_id, parse, params=params)
+        except NotFound as error:
+            # The queue answers 404 `No notifications found` when empty; any other 404 (a
+            # server without the route answers `Object not found`) is a real error.
+            if error.message == EMPTY_QUEUE_MESSAGE:
+                return empty
+            raise

@@ -5,7 +5,10 @@ Generated from `_resources/notifications.py` by scripts/sync_sdk.py: edit that f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+import httpx
 
 from dpi._base import parse_none
 from dpi._exceptions import NotFound
@@ -13,13 +16,9 @@ from dpi._notifications import HandlerFailed, Notification, NotificationBatch, p
 from dpi._resources_sync.base import Resource
 from dpi._waiting import Event, Outcome, sync_pause
 
+T = TypeVar("T")
+
 EMPTY_QUEUE_MESSAGE = "No notifications found"
-
-
-def _empty_queue(error: NotFound) -> bool:
-    # The queue answers 404 `No notifications found` when empty; any other 404 (a server
-    # without the route answers `Object not found`) is a real error.
-    return error.message == EMPTY_QUEUE_MESSAGE
 
 
 class Notifications(Resource):
@@ -31,24 +30,15 @@ class Notifications(Resource):
 
     def pull(self) -> Notification | None:
         """The oldest notification, or None when the queue is empty (pullNotification)."""
-        try:
-            return self._send("pullNotification", lambda r: parse_pulled(r.json()))
-        except NotFound as error:
-            if _empty_queue(error):
-                return None
-            raise
+        return self._pull("pullNotification", lambda r: parse_pulled(r.json()), None)
 
     def pull_many(self, limit: int = 100) -> NotificationBatch:
         """Up to `limit` (1 to 100) oldest notifications and how many remain
         (pullMultipleNotification); an empty queue gives an empty batch."""
-        try:
-            return self._send(
-                "pullMultipleNotification", NotificationBatch.from_response, params={"limit": limit}
-            )
-        except NotFound as error:
-            if _empty_queue(error):
-                return NotificationBatch(notifications=[], remaining=0)
-            raise
+        empty = NotificationBatch(notifications=[], remaining=0)
+        return self._pull(
+            "pullMultipleNotification", NotificationBatch.from_response, empty, {"limit": limit}
+        )
 
     def release(self) -> None:
         """Re-queue buried push notifications (releaseNotifications): push clients only,
@@ -96,3 +86,20 @@ class Notifications(Resource):
                 break
             delay = min(max_idle_delay, delay * 2)
         return handled
+
+    def _pull(
+        self,
+        operation_id: str,
+        parse: Callable[[httpx.Response], T],
+        empty: T,
+        params: Mapping[str, object] | None = None,
+    ) -> T:
+        """Send a pull operation; `empty` is the answer of an empty queue."""
+        try:
+            return self._send(operation_id, parse, params=params)
+        except NotFound as error:
+            # The queue answers 404 `No notifications found` when empty; any other 404 (a
+            # server without the route answers `Object not found`) is a real error.
+            if error.message == EMPTY_QUEUE_MESSAGE:
+                return empty
+            raise
