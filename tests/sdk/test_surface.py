@@ -104,7 +104,8 @@ def test_the_table_covers_the_spec() -> None:
 
 
 def test_sync_client_is_generated_from_the_async_one() -> None:
-    """`_client_sync.py` is what scripts/sync_sdk.py writes from `_client_async.py`."""
+    """`_client_sync.py` and every module of `_resources_sync/` are what scripts/sync_sdk.py
+    writes from `_client_async.py` and `_resources/` (no stale module left over)."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "sync_sdk.py"), "--check"],
         capture_output=True,

@@ -1,4 +1,4 @@
-"""What every async resource shares: its client, and the one way its methods send a call."""
+"""What every resource shares: its client, and the one way its methods send a call."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 
 class AsyncResource:
-    """A group of operations of an `AsyncClient` (`client.facilities`, `client.slots`...)."""
+    """A group of operations of `AsyncClient` (`client.facilities`, `client.slots`...)."""
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client

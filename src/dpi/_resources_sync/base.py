@@ -1,4 +1,4 @@
-"""What every async resource shares: its client, and the one way its methods send a call.
+"""What every resource shares: its client, and the one way its methods send a call.
 
 Generated from `_resources/base.py` by scripts/sync_sdk.py: edit that file, not this one.
 """
@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 
 class Resource:
-    """A group of operations of an `Client` (`client.facilities`, `client.slots`...)."""
+    """A group of operations of `Client` (`client.facilities`, `client.slots`...)."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
