@@ -13,17 +13,23 @@ from dpi_server.adapters.db.migrate import migrate
 from dpi_server.adapters.db.uow import SqlUnitOfWork
 from dpi_server.adapters.ratelimit_memory import MemoryRateLimitStore
 from dpi_server.adapters.ratelimit_redis import RedisRateLimitStore
+from dpi_server.adapters.webhooks import HttpxWebhookSender
 from dpi_server.api.app import ApiOptions, create_app
 from dpi_server.api.ratelimit import RateLimitMiddleware
 from dpi_server.config import Settings
+from dpi_server.domain.notifications import RetrySchedule
 from dpi_server.services.access import AccessService
 from dpi_server.services.address_services import AddressServicesService
 from dpi_server.services.auth import AuthService
 from dpi_server.services.bookings import BookingService
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
+from dpi_server.services.delivery import DeliveryConfig, DeliveryService
 from dpi_server.services.directory import DirectoryService
 from dpi_server.services.insurance import InsuranceService
+from dpi_server.services.marketplace import MarketplaceService
+from dpi_server.services.notification_ports import WebhookSender
+from dpi_server.services.notifications import NotificationService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
@@ -36,6 +42,7 @@ class Container:
     engine: AsyncEngine
     services: Services
     redis_store: RedisRateLimitStore | None = None
+    sender: HttpxWebhookSender | None = None
 
     async def migrate(self) -> None:
         await migrate(self.engine)
@@ -43,6 +50,8 @@ class Container:
     async def close(self) -> None:
         if self.redis_store is not None:
             await self.redis_store.aclose()
+        if self.sender is not None:
+            await self.sender.aclose()
         await self.engine.dispose()
 
 
@@ -51,10 +60,13 @@ def build(
     *,
     clock: Clock | None = None,
     uow_factory: UnitOfWorkFactory | None = None,
+    sender: WebhookSender | None = None,
+    delivery: DeliveryConfig | None = None,
 ) -> Container:
     """Wire adapters and use cases. Nothing connects until first used.
 
-    `uow_factory` replaces the SQL unit of work (tests pass `testing.InMemoryUnitOfWork`)."""
+    `uow_factory` replaces the SQL unit of work (tests pass `testing.InMemoryUnitOfWork`);
+    `sender` the outbound HTTP client, `delivery` the dispatcher's tuning."""
     engine = create_engine(settings.effective_database_url, echo=settings.sql_echo)
     the_clock: Clock = clock or SystemClock()
 
@@ -69,6 +81,21 @@ def build(
         else None
     )
     store: RateLimitStore = redis_store or MemoryRateLimitStore()
+    http_sender: HttpxWebhookSender | None = None
+    outbound: WebhookSender
+    if sender is None:
+        http_sender = HttpxWebhookSender(
+            max_concurrency=settings.notify_concurrency, verify=settings.notify_verify_tls
+        )
+        outbound = http_sender
+    else:
+        outbound = sender
+    bookings = BookingService(uow, the_clock)
+    delivery_config = delivery or DeliveryConfig(
+        retry=RetrySchedule.parse(settings.notify_retry_minutes),
+        push_timeout=settings.notify_push_timeout_seconds,
+        health_checks=settings.notify_health_checks,
+    )
 
     services = Services(
         clock=the_clock,
@@ -81,9 +108,20 @@ def build(
         insurance=InsuranceService(uow),
         rate_limiter=RateLimiter(store),
         calendar=CalendarService(uow, the_clock),
-        bookings=BookingService(uow, the_clock),
+        bookings=bookings,
+        notifications=NotificationService(uow, the_clock),
+        delivery=DeliveryService(uow, the_clock, outbound, delivery_config),
+        marketplace=MarketplaceService(
+            uow, the_clock, bookings, outbound, settings.notify_realtime_timeout_seconds
+        ),
     )
-    return Container(settings=settings, engine=engine, services=services, redis_store=redis_store)
+    return Container(
+        settings=settings,
+        engine=engine,
+        services=services,
+        redis_store=redis_store,
+        sender=http_sender,
+    )
 
 
 def build_app(container: Container) -> FastAPI:

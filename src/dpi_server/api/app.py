@@ -25,6 +25,7 @@ from dpi_server.api.routes import (
     calendar,
     facilities,
     insurance,
+    notifications,
     oauth,
     services,
 )
@@ -70,7 +71,16 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     _document_request_bodies(app)
     install_error_handlers(app)
     app.include_router(oauth.router)
-    for module in (facilities, addresses, services, insurance, calendar, breaks, bookings):
+    for module in (
+        facilities,
+        addresses,
+        services,
+        insurance,
+        calendar,
+        breaks,
+        bookings,
+        notifications,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     # Starlette applies add_middleware in reverse: the last added runs first.
@@ -96,6 +106,7 @@ def _document_request_bodies(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = generate()
             add_request_schemas(document)
+            notifications.add_notification_schemas(document)
             app.openapi_schema = document
         return app.openapi_schema
 

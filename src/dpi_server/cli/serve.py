@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -17,6 +18,7 @@ from rich.table import Table
 from dpi_server.adapters.tls import ensure_self_signed, validate_pair
 from dpi_server.bootstrap import Container, build, build_app
 from dpi_server.cli.common import console, err_console, make_settings
+from dpi_server.cli.notifications import dispatcher_beside
 from dpi_server.config import Settings
 from dpi_server.domain.locales import LOCALES
 from dpi_server.sandbox.seed import is_empty, seed_demo_estate
@@ -149,7 +151,11 @@ async def _serve(settings: Settings) -> None:
                 )
             )
     try:
-        await asyncio.gather(*(server.serve() for server in servers))
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.notify_dispatcher:
+                # Push delivery, retries, expiry and purge run beside the API (README).
+                await stack.enter_async_context(dispatcher_beside(container))
+            await asyncio.gather(*(server.serve() for server in servers))
     finally:
         await container.close()
 

@@ -45,4 +45,11 @@ async def load_availability(
         Interval(b.since, b.till)
         for b in await uow.calendar.breaks_between(address_id, start - MARGIN, end + MARGIN)
     ]
+    # Slots held while a real-time client is asked are taken for everyone else (§12).
+    busy += [
+        Interval(s, e)
+        for _, s, e in await uow.notifications.holds_between(
+            address_id, start - MARGIN, end + MARGIN
+        )
+    ]
     return Availability(periods, busy)

@@ -80,14 +80,22 @@ class BookingService:
 
     # --- book -------------------------------------------------------------------------------
     async def book(
-        self, scope: AddressScope, start: rules.RequestedStart, request: BookSlot
+        self,
+        scope: AddressScope,
+        start: rules.RequestedStart,
+        request: BookSlot,
+        *,
+        hold: str | None = None,
     ) -> BookingView:
-        """bookSlot (§8.5): the booking, or the documented 404/422 cases."""
+        """bookSlot (§8.5): the booking, or the documented 404/422 cases. `hold` is the
+        real-time gate's hold on this slot, released in the booking's transaction."""
 
         async def attempt() -> BookingView:
             async with self._uow(write=True) as uow:
                 address = scope.address
                 await uow.calendar.lock_address(address.id)
+                if hold is not None:
+                    await uow.notifications.release_hold(hold)
                 calendar = await uow.calendar.get(address.id)
                 service = await uow.address_services.get(request.address_service_id)
                 service, at = rules.check_book_request(
@@ -153,8 +161,11 @@ class BookingService:
 
         await retrying(attempt)
 
-    async def move(self, found: BookingScope, request: MoveBooking) -> BookingView:
-        """moveBooking (§8.6): cancel and re-create with a new id at the target."""
+    async def move(
+        self, found: BookingScope, request: MoveBooking, *, hold: str | None = None
+    ) -> BookingView:
+        """moveBooking (§8.6): cancel and re-create with a new id at the target (`hold`: as
+        in `book`)."""
         if request.duration is not None:
             rules.check_booking_duration(request.duration)
         scope = found.at
@@ -174,6 +185,8 @@ class BookingService:
                 # Both calendars, always in the same order, so crossing moves cannot deadlock.
                 for address_id in sorted({source.id, target.id}):
                     await uow.calendar.lock_address(address_id)
+                if hold is not None:
+                    await uow.notifications.release_hold(hold)
                 booking = await _current(uow, found.booking)
                 service = await uow.address_services.get(request.address_service_id)
                 service = rules.check_move_target(booking, source, target, target_doctor, service)

@@ -25,6 +25,7 @@ from dpi_server.domain.directory import (
     Specialization,
 )
 from dpi_server.domain.events import Event
+from dpi_server.services.notification_ports import NotificationRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,10 @@ class UnitOfWork(Protocol):
     def calendar(self) -> CalendarRepository: ...
     @property
     def bookings(self) -> BookingRepository: ...
+    @property
+    def notifications(self) -> NotificationRepository:
+        """The delivery queue, delivery settings and real-time slot holds."""
+        ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
