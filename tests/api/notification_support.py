@@ -191,3 +191,53 @@ class Marketplace:
 
 def after(minutes: float) -> timedelta:
     return timedelta(minutes=minutes)
+
+
+@dataclass
+class OtherClient:
+    """A second API client of the same locale, with a token."""
+
+    client_id: str
+    client_pk: int
+    headers: dict[str, str]
+
+
+async def other_client(api: Api, facility_ids: list[int]) -> OtherClient:
+    admin = api.container.services.clients
+    created = await admin.create(f"Other {time.monotonic_ns()}", "pl")
+    for facility_id in facility_ids:
+        await admin.assign_facility(created.client.client_id, facility_id)
+    issued = await api.container.services.auth.issue_token(
+        grant_type="client_credentials",
+        scope="integration",
+        client_id=created.client.client_id,
+        client_secret=created.client_secret,
+    )
+    return OtherClient(
+        created.client.client_id,
+        created.client.pk,
+        {"Authorization": f"Bearer {issued.access_token}"},
+    )
+
+
+async def pull_with(api: Api, headers: dict[str, str]) -> list[Any]:
+    found: list[Any] = []
+    while True:
+        response = await api.http.get(
+            "/api/v3/integration/notifications/multiple?limit=100", headers=headers
+        )
+        if response.status_code == 404:
+            return found
+        found.extend(success(response)["notifications"])
+
+
+async def doctor_break(api: Api, estate: TestEstate, address: int = 0, hour: int = 12) -> int:
+    """The doctor adds a one-hour break on Wednesday: one `break-created`."""
+    from dpi_server.services.calendar import NewBreak
+
+    scope = await api.container.services.access.address(DOCTOR, ref(estate, address))
+    since = datetime.fromisoformat(at("2026-01-07", f"{hour:02d}:00"))
+    created = await api.container.services.calendar.add_break(
+        scope, NewBreak(since, since + timedelta(hours=1))
+    )
+    return created.id
