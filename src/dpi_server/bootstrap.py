@@ -94,6 +94,8 @@ def build(
     delivery_config = delivery or DeliveryConfig(
         retry=RetrySchedule.parse(settings.notify_retry_minutes),
         push_timeout=settings.notify_push_timeout_seconds,
+        batch_size=settings.notify_batch_size,
+        lease_margin=settings.notify_lease_margin_seconds,
         health_checks=settings.notify_health_checks,
     )
 

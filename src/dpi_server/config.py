@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     notify_push_timeout_seconds: float = Field(default=10.0, gt=0)
     notify_realtime_timeout_seconds: float = Field(default=5.0, gt=0)
     notify_concurrency: int = Field(default=64, ge=1, description="outbound calls in flight")
+    notify_batch_size: int = Field(default=200, ge=1, description="copies claimed at once")
+    notify_lease_margin_seconds: float = Field(
+        default=20.0, gt=0, description="a dead worker's claims are taken again this late"
+    )
     notify_dispatcher: bool = Field(default=True, description="run the dispatcher in `serve`")
     notify_health_checks: bool = True
     notify_verify_tls: bool = Field(default=True, description="verify vendors' certificates")

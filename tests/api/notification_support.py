@@ -241,3 +241,40 @@ async def doctor_break(api: Api, estate: TestEstate, address: int = 0, hour: int
         scope, NewBreak(since, since + timedelta(hours=1))
     )
     return created.id
+
+
+async def enqueue_breaks(
+    services: Services, estate: TestEstate, count: int, first: int = 1
+) -> None:
+    """`count` break-created events at the estate's first address, numbered from `first` in
+    their break id, stored through the real unit of work in chunks (fan-out included).
+
+    The breaks themselves are not stored: the events carry their snapshot, which is all a
+    notification needs; this keeps large delivery tests fast to arrange."""
+    from dpi_server.domain.calendar.records import CalendarBreak
+    from dpi_server.domain.change_events import break_event
+    from dpi_server.domain.events import BreakCreated
+
+    scope = await services.access.address(DOCTOR, ref(estate))
+    since = datetime.fromisoformat(at("2026-01-07", "12:00"))
+    number = first
+    while number < first + count:
+        chunk = min(500, first + count - number)
+        async with services.uow(write=True) as uow:
+            now = services.clock.now()
+            uow.collect(
+                break_event(
+                    BreakCreated,
+                    CalendarBreak(i, scope.address.id, since, since + timedelta(hours=1), None),
+                    scope.address,
+                    DOCTOR,
+                    now,
+                )
+                for i in range(number, number + chunk)
+            )
+            await uow.commit()
+        number += chunk
+
+
+async def configure_client(services: Services, client_id: str, **change: Any) -> None:
+    await services.notifications.configure(client_id, DeliveryChange(**change))
