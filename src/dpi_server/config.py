@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     )
     notify_push_timeout_seconds: float = Field(default=10.0, gt=0)
     notify_realtime_timeout_seconds: float = Field(default=5.0, gt=0)
-    notify_concurrency: int = Field(default=64, ge=1, description="outbound calls in flight")
+    notify_concurrency: int = Field(default=16, ge=1, description="outbound calls in flight")
     notify_batch_size: int = Field(default=200, ge=1, description="copies claimed at once")
     notify_lease_margin_seconds: float = Field(
         default=20.0, gt=0, description="a dead worker's claims are taken again this late"

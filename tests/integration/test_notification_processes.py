@@ -200,6 +200,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
         "DPI_NOTIFY_PUSH_TIMEOUT_SECONDS": "8",
         "DPI_NOTIFY_LEASE_MARGIN_SECONDS": "1",
         "DPI_NOTIFY_BATCH_SIZE": "100",
+        "DPI_NOTIFY_CONCURRENCY": "32",
         "DPI_NOTIFY_HEALTH_CHECKS": "false",
     }
     worker, log = _spawn(["worker", "--database-url", postgres_url], env)

@@ -7,8 +7,9 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -74,7 +75,18 @@ def worker(
         finally:
             await container.close()
 
-    asyncio.run(main())
+    _run_fast(main())
+
+
+def _run_fast(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop when installed (uvicorn[standard] brings it): the worker's cost is mostly
+    event-loop and HTTP-client overhead per request, and uvloop cuts it by about a fifth."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - a plain install without uvicorn[standard]
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 @app.command("list")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,7 +51,7 @@ class DeliveryConfig:
     lease_margin: float = 20.0
     # Completed attempts are recorded at least this often while others are still waiting,
     # so a crash loses only the attempts that had no answer yet.
-    flush_interval: float = 0.05
+    flush_interval: float = 0.1
     housekeeping_every: timedelta = timedelta(seconds=30)
     health_checks: bool = True
 
@@ -85,7 +86,9 @@ class DeliveryService:
             report.purged = await self._housekeeping(now)
             self._next_housekeeping = now + self.config.housekeeping_every
         while True:
-            claim, claimed = await self._claim(now)
+            # The clock is read again for every batch: a claim's lease must count from when
+            # it is taken, or a long run would hand out leases already expired.
+            claim, claimed = await self._claim(self._clock.now())
             if not claimed:
                 break
             report.attempts += len(claimed)
@@ -119,16 +122,25 @@ class DeliveryService:
         return claim, claimed
 
     async def _send_all(self, claim: str, claimed: list[ClaimedCopy]) -> int:
-        """Send every claimed copy at once (the sender bounds concurrency), recording
-        answers as they arrive."""
+        """Send every claimed copy at once (the sender bounds concurrency), recording answers
+        in groups: at the latest `flush_interval` after the oldest unrecorded answer, so a
+        crash can repeat only copies answered that recently or not at all."""
         pending = {asyncio.ensure_future(self._attempt(c)) for c in claimed}
         delivered = 0
+        buffer: list[AttemptOutcome] = []
+        flush_by = 0.0
         while pending:
-            done, pending = await asyncio.wait(pending, timeout=self.config.flush_interval)
-            outcomes = [task.result() for task in done]
-            if outcomes:
-                delivered += sum(o.delivered for o in outcomes)
-                await self._record(claim, outcomes)
+            wait = None if not buffer else max(0.0, flush_by - time.monotonic())
+            done, pending = await asyncio.wait(
+                pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+            )
+            if done and not buffer:
+                flush_by = time.monotonic() + self.config.flush_interval
+            buffer.extend(task.result() for task in done)
+            if buffer and (not pending or time.monotonic() >= flush_by):
+                delivered += sum(o.delivered for o in buffer)
+                await self._record(claim, buffer)
+                buffer = []
         return delivered
 
     async def _record(self, claim: str, outcomes: list[AttemptOutcome]) -> None:

@@ -7,12 +7,11 @@ no lock clause; there the caller's write transaction (`BEGIN IMMEDIATE`) seriali
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -215,33 +214,33 @@ class SqlNotificationRepository:
                 for o in outcomes
             ],
         )
-        delivered = [o for o in outcomes if o.delivered]
-        buried = [o.delivery_id for o in outcomes if not o.delivered and o.retry_at is None]
-        retries: dict[datetime, list[int]] = defaultdict(list)
-        for o in outcomes:
-            if not o.delivered and o.retry_at is not None:
-                retries[o.retry_at].append(o.delivery_id)
-        mine = d.c.claim == claim
-        by_time: dict[datetime, list[int]] = defaultdict(list)
-        for o in delivered:
-            by_time[o.at].append(o.delivery_id)
-        for at, ids in by_time.items():
+        # One statement per kind of outcome, executed for many rows at once: a claim's copies
+        # come back in groups, and a statement per copy would cost more than the sends.
+        mine = and_(d.c.id == bindparam("b_id"), d.c.claim == claim)
+        delivered = [{"b_id": o.delivery_id, "b_at": o.at} for o in outcomes if o.delivered]
+        retried = [
+            {"b_id": o.delivery_id, "b_at": o.retry_at}
+            for o in outcomes
+            if not o.delivered and o.retry_at is not None
+        ]
+        buried = [
+            {"b_id": o.delivery_id} for o in outcomes if not o.delivered and o.retry_at is None
+        ]
+        if delivered:
             await self._conn.execute(
                 update(d)
-                .where(and_(d.c.id.in_(ids), mine))
-                .values(state=DELIVERED, delivered_at=at, due_at=None, claim=None)
+                .where(mine)
+                .values(state=DELIVERED, delivered_at=bindparam("b_at"), due_at=None, claim=None),
+                delivered,
             )
-        for at, ids in retries.items():
+        if retried:
             await self._conn.execute(
-                update(d)
-                .where(and_(d.c.id.in_(ids), mine))
-                .values(state=PENDING, due_at=at, claim=None)
+                update(d).where(mine).values(state=PENDING, due_at=bindparam("b_at"), claim=None),
+                retried,
             )
         if buried:
             await self._conn.execute(
-                update(d)
-                .where(and_(d.c.id.in_(buried), mine))
-                .values(state=BURIED, due_at=None, claim=None)
+                update(d).where(mine).values(state=BURIED, due_at=None, claim=None), buried
             )
 
     async def expire_and_purge(self, expired_before: datetime, purge_before: datetime) -> int:
