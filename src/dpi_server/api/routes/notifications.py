@@ -121,6 +121,21 @@ def add_notification_schemas(document: dict[str, Any]) -> None:
         "description": "A notification: pulled, or POSTed to a push client's URL.",
         "oneOf": refs,
     }
+    # What push clients receive (Docplanner's `pushNotifications` callback): one POST per
+    # notification, any 2xx within the timeout accepting it.
+    document.setdefault("webhooks", {})["notification"] = {
+        "post": {
+            "summary": "A notification pushed to the client's URL",
+            "operationId": "pushNotifications",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Notification"}}
+                },
+            },
+            "responses": {"200": {"description": "Any 2xx accepts the notification"}},
+        }
+    }
     components["PullMultipleNotificationsResponse"] = {
         "type": "object",
         "properties": {
