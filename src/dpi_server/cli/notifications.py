@@ -19,25 +19,14 @@ from dpi_server.cli.common import (
     DatabaseUrlOption,
     DataDirOption,
     console,
-    err_console,
     make_settings,
-    with_container,
+    run_action,
 )
 from dpi_server.domain.notifications import DEFAULT_API_KEY_HEADER, OPTIONAL_EVENTS, STATES
-from dpi_server.services.clients import ClientAdminError
 from dpi_server.services.notifications import DeliveryChange
 from dpi_server.workers.dispatcher import Dispatcher
 
 app = typer.Typer(help="Inspect and retry notification copies (the delivery log).")
-
-
-def _run(data_dir: Path | None, database_url: str | None, action: object) -> None:
-    settings = make_settings(data_dir=data_dir, database_url=database_url)
-    try:
-        with_container(settings, action)  # type: ignore[arg-type]
-    except ClientAdminError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
 
 
 @contextlib.asynccontextmanager
@@ -115,7 +104,7 @@ def list_copies(
             )
         console.print(table)
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)
 
 
 @app.command("show")
@@ -144,7 +133,7 @@ def show(
             )
         console.print(table)
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)
 
 
 @app.command("retry")
@@ -159,7 +148,7 @@ def retry(
         await container.services.notifications.retry_copy(delivery_id)
         console.print(f"copy {delivery_id} is due now")
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)
 
 
 def delivery(
@@ -214,4 +203,4 @@ def delivery(
             console.print(f"signing_secret: {done.new_signing_secret}")
             console.print("[yellow]Store the secret now: it is not shown again.[/yellow]")
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)

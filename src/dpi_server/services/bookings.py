@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from dpi_server.domain import booking_rules as rules
 from dpi_server.domain import errors
 from dpi_server.domain.bookings import Booking
-from dpi_server.domain.directory import Address, AddressService
+from dpi_server.domain.directory import Address, AddressService, Doctor
 from dpi_server.services.access import AddressScope, BookingScope, DoctorScope
 from dpi_server.services.availability import load_availability
 from dpi_server.services.ports import Clock
@@ -174,17 +174,7 @@ class BookingService:
             async with self._uow(write=True) as uow:
                 source = scope.address
                 (await _current(uow, found.booking)).check_movable()
-                target = source
-                if request.address_id is not None:
-                    other = await uow.directory.get_address(request.address_id)
-                    if other is None:
-                        raise errors.AddressDoesNotExist()
-                    target = other
-                target_doctor = await uow.directory.get_doctor(target.doctor_id)
-                assert target_doctor is not None
-                # Both calendars, always in the same order, so crossing moves cannot deadlock.
-                for address_id in sorted({source.id, target.id}):
-                    await uow.calendar.lock_address(address_id)
+                target, target_doctor = await lock_move_target(uow, source, request)
                 if hold is not None:
                     await uow.notifications.release_hold(hold)
                 booking = await _current(uow, found.booking)
@@ -288,6 +278,24 @@ class BookingService:
                 await uow.commit()
 
         await retrying(attempt)
+
+
+async def lock_move_target(
+    uow: UnitOfWork, source: Address, request: MoveBooking
+) -> tuple[Address, Doctor]:
+    """The address a visit moves to (404 when unknown) and its doctor, with both calendars
+    locked, always in the same order so that crossing moves cannot deadlock."""
+    target = source
+    if request.address_id is not None:
+        other = await uow.directory.get_address(request.address_id)
+        if other is None:
+            raise errors.AddressDoesNotExist()
+        target = other
+    doctor = await uow.directory.get_doctor(target.doctor_id)
+    assert doctor is not None
+    for address_id in sorted({source.id, target.id}):
+        await uow.calendar.lock_address(address_id)
+    return target, doctor
 
 
 async def _current(uow: UnitOfWork, seen: Booking) -> Booking:

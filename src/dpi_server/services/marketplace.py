@@ -41,7 +41,13 @@ from dpi_server.domain.notifications import (
 from dpi_server.domain.timefmt import format_datetime
 from dpi_server.services.access import AddressScope, BookingScope
 from dpi_server.services.availability import load_availability
-from dpi_server.services.bookings import BookingService, BookingView, BookSlot, MoveBooking
+from dpi_server.services.bookings import (
+    BookingService,
+    BookingView,
+    BookSlot,
+    MoveBooking,
+    lock_move_target,
+)
 from dpi_server.services.delivery import push_headers
 from dpi_server.services.notification_ports import WebhookSender
 from dpi_server.services.ports import Clock
@@ -155,16 +161,7 @@ class MarketplaceService:
         scope = found.at
         async with self._uow(write=True) as uow:
             source = scope.address
-            target = source
-            if request.address_id is not None:
-                other = await uow.directory.get_address(request.address_id)
-                if other is None:
-                    raise errors.AddressDoesNotExist()
-                target = other
-            doctor = await uow.directory.get_doctor(target.doctor_id)
-            assert doctor is not None
-            for address_id in sorted({source.id, target.id}):
-                await uow.calendar.lock_address(address_id)
+            target, doctor = await lock_move_target(uow, source, request)
             booking = await uow.bookings.get(found.booking.id)
             if booking is None:
                 raise errors.ObjectNotFound()
