@@ -76,7 +76,10 @@ class DeliveryService:
         self._clock = clock
         self._sender = sender
         self.config = config or DeliveryConfig()
+        # Purges and health-check scans are cheap but take a write lock: in real time they
+        # run every `housekeeping_every`; a moved test clock runs them at once.
         self._next_housekeeping: datetime | None = None
+        self._next_health_scan: datetime | None = None
 
     async def run_due(self) -> RunReport:
         """Everything due now, in order: housekeeping, push attempts, health checks."""
@@ -85,7 +88,9 @@ class DeliveryService:
         if self._next_housekeeping is None or now >= self._next_housekeeping:
             report.purged = await self._housekeeping(now)
             self._next_housekeeping = now + self.config.housekeeping_every
-        while True:
+        # A read first: an idle loop then takes no write lock (SQLite has only one).
+        due = await self.next_due()
+        while due is not None and due <= self._clock.now():
             # The clock is read again for every batch: a claim's lease must count from when
             # it is taken, or a long run would hand out leases already expired.
             claim, claimed = await self._claim(self._clock.now())
@@ -95,8 +100,11 @@ class DeliveryService:
             report.delivered += await self._send_all(claim, claimed)
             if len(claimed) < self.config.batch_size:
                 break
-        if self.config.health_checks:
+        if self.config.health_checks and (
+            self._next_health_scan is None or now >= self._next_health_scan
+        ):
             report.health_checks = await self._check_health(now)
+            self._next_health_scan = now + self.config.housekeeping_every
         return report
 
     async def next_due(self) -> datetime | None:
@@ -125,22 +133,41 @@ class DeliveryService:
         """Send every claimed copy at once (the sender bounds concurrency), recording answers
         in groups: at the latest `flush_interval` after the oldest unrecorded answer, so a
         crash can repeat only copies answered that recently or not at all."""
-        pending = {asyncio.ensure_future(self._attempt(c)) for c in claimed}
+        answers: asyncio.Queue[AttemptOutcome] = asyncio.Queue()
+
+        async def attempt(copy: ClaimedCopy) -> None:
+            answers.put_nowait(await self._attempt(copy))
+
+        tasks = [asyncio.ensure_future(attempt(c)) for c in claimed]
         delivered = 0
         buffer: list[AttemptOutcome] = []
         flush_by = 0.0
-        while pending:
-            wait = None if not buffer else max(0.0, flush_by - time.monotonic())
-            done, pending = await asyncio.wait(
-                pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED
-            )
-            if done and not buffer:
-                flush_by = time.monotonic() + self.config.flush_interval
-            buffer.extend(task.result() for task in done)
-            if buffer and (not pending or time.monotonic() >= flush_by):
-                delivered += sum(o.delivered for o in buffer)
-                await self._record(claim, buffer)
-                buffer = []
+        try:
+            for left in range(len(claimed), 0, -1):
+                if buffer:
+                    try:
+                        async with asyncio.timeout(max(0.0, flush_by - time.monotonic())):
+                            outcome = await answers.get()
+                    except TimeoutError:
+                        delivered += await self._flush(claim, buffer)
+                        outcome = await answers.get()
+                else:
+                    outcome = await answers.get()
+                if not buffer:
+                    flush_by = time.monotonic() + self.config.flush_interval
+                buffer.append(outcome)
+                if left == 1 or time.monotonic() >= flush_by:
+                    delivered += await self._flush(claim, buffer)
+        finally:
+            for task in tasks:
+                task.cancel()
+        return delivered
+
+    async def _flush(self, claim: str, buffer: list[AttemptOutcome]) -> int:
+        """Record and empty `buffer`; how many of its copies were delivered."""
+        delivered = sum(o.delivered for o in buffer)
+        await self._record(claim, list(buffer))
+        buffer.clear()
         return delivered
 
     async def _record(self, claim: str, outcomes: list[AttemptOutcome]) -> None:
