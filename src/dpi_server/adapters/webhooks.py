@@ -1,8 +1,11 @@
 """Outbound HTTP to vendors: push deliveries, real-time gate calls and health checks.
 
-One `httpx.AsyncClient` per process (connection reuse), with at most `max_concurrency`
-requests in flight. Never raises for network trouble: a timeout, a refused connection or a
-TLS failure comes back as an answer without a status, which the rules count as a failure.
+One httpx connection pool per process (`httpx.AsyncHTTPTransport`, so connections are
+reused), with at most `max_concurrency` requests in flight. Requests go straight to the
+transport: a webhook needs none of the client layer's cookies, redirects or auth, and
+skipping it saves about a fifth of the CPU a delivery costs (scripts/bench_notifications.py).
+Never raises for network trouble: a timeout, a refused connection or a TLS failure comes back
+as an answer without a status, which the rules count as a failure.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import httpx
 from dpi_server.services.notification_ports import HttpAnswer
 
 MAX_ERROR_BODY = 4096
+_BASE_HEADERS = {"User-Agent": "dpi-notifications/1", "Accept": "*/*"}
 
 
 class HttpxWebhookSender:
@@ -23,18 +27,18 @@ class HttpxWebhookSender:
         self._limit = asyncio.Semaphore(max_concurrency)
         self._max = max_concurrency
         self._verify = verify
-        self._client: httpx.AsyncClient | None = None
+        self._transport: httpx.AsyncHTTPTransport | None = None
 
-    def _http(self) -> httpx.AsyncClient:
+    def _pool(self) -> httpx.AsyncHTTPTransport:
         # Made on first use, inside the running event loop.
-        if self._client is None:
-            self._client = httpx.AsyncClient(
+        if self._transport is None:
+            self._transport = httpx.AsyncHTTPTransport(
                 verify=self._verify,
-                follow_redirects=False,
-                limits=httpx.Limits(max_connections=self._max, max_keepalive_connections=self._max),
-                headers={"User-Agent": "dpi-notifications/1"},
+                limits=httpx.Limits(
+                    max_connections=self._max, max_keepalive_connections=self._max
+                ),
             )
-        return self._client
+        return self._transport
 
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], within: float
@@ -52,14 +56,23 @@ class HttpxWebhookSender:
         headers: Mapping[str, str],
         within: float,
     ) -> HttpAnswer:
+        request = httpx.Request(
+            method,
+            url,
+            content=body,
+            headers={**_BASE_HEADERS, **headers},
+            extensions={"timeout": httpx.Timeout(within).as_dict()},
+        )
         async with self._limit:
             started = time.perf_counter()
             try:
-                # The whole exchange, connect to last byte, must fit in `timeout`.
+                # The whole exchange, connect to last byte, must fit in `within` seconds.
                 async with asyncio.timeout(within):
-                    response = await self._http().request(
-                        method, url, content=body, headers=dict(headers), timeout=within
-                    )
+                    response = await self._pool().handle_async_request(request)
+                    try:
+                        content = await response.aread()
+                    finally:
+                        await response.aclose()
             except (TimeoutError, httpx.TimeoutException):
                 return HttpAnswer(None, _ms(started), f"timeout after {within:g} s")
             except httpx.HTTPError as exc:
@@ -68,14 +81,14 @@ class HttpxWebhookSender:
                 response.status_code,
                 _ms(started),
                 None if response.is_success else f"HTTP {response.status_code}",
-                response.content[:MAX_ERROR_BODY],
+                content[:MAX_ERROR_BODY],
                 response.headers.get("content-type", ""),
             )
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
 
 
 def _ms(started: float) -> int:
