@@ -34,9 +34,7 @@ class HttpxWebhookSender:
         if self._transport is None:
             self._transport = httpx.AsyncHTTPTransport(
                 verify=self._verify,
-                limits=httpx.Limits(
-                    max_connections=self._max, max_keepalive_connections=self._max
-                ),
+                limits=httpx.Limits(max_connections=self._max, max_keepalive_connections=self._max),
             )
         return self._transport
 

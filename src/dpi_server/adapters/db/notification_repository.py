@@ -244,7 +244,9 @@ class SqlNotificationRepository:
             )
 
     async def expire_and_purge(self, expired_before: datetime, purge_before: datetime) -> int:
-        """Unpulled copies past 72 h and every copy past 14 days are deleted."""
+        """Unpulled copies past 72 h and every copy past 14 days are deleted, and with the
+        latter the events (and rendered bodies) they came from."""
+        await self._conn.execute(delete(ev).where(ev.c.occurred_at < purge_before))
         gone = await self._conn.execute(
             delete(d).where(
                 or_(

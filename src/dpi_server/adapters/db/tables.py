@@ -391,6 +391,8 @@ domain_events = Table(
     # shared by every copy; null for events recorded before notifications existed.
     Column("body", Text, nullable=True),
     Index("ix_domain_events_facility_id", "facility_id"),
+    # The 14-day purge finds old events by time (services/delivery.py housekeeping).
+    Index("ix_domain_events_occurred_at", "occurred_at"),
 )
 
 client_delivery = Table(
