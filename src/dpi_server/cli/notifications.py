@@ -197,6 +197,7 @@ def delivery(
             "realtime_url": s.realtime_url,
             "optional_events": sorted(s.events),
             "signed": s.signing_secret is not None,
+            "healthy": s.healthy,
         }
         console.print_json(json.dumps(shown))
         if done.new_signing_secret:

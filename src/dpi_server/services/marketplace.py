@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,14 +106,18 @@ class MarketplaceService:
         )
 
     async def _through_gate(
-        self, gates: list[DeliverySettings], payload: Json, token: str, store: Any
+        self,
+        gates: list[DeliverySettings],
+        payload: Json,
+        token: str,
+        store: Callable[[], Awaitable[BookingView]],
     ) -> BookingView:
         try:
             verdicts = await asyncio.gather(*(self._ask(g, payload) for g in gates))
             denied = next((v for v in verdicts if not v.allowed), None)
             if denied is not None:
                 raise BookingDeniedByVendor(denied.error_code, denied.reason)
-            view: BookingView = await store()
+            view = await store()
         except BaseException:
             # Denied, timed out, failed or canceled: the slot is free again at once.
             await self._release(token)
