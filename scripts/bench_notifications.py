@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10_000)
     parser.add_argument("--live", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--postgres-url", default=os.environ.get("DPI_TEST_POSTGRES_URL"))
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
