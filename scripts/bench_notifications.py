@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
@@ -95,26 +95,24 @@ async def _admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
-async def _delivered(url: str) -> int:
+async def _scalars(url: str, query: Any) -> list[Any]:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            d = t.notification_deliveries
-            found = await conn.execute(select(func.count()).where(d.c.state == DELIVERED))
-            return int(found.scalar_one())
+            return [row[0] for row in await conn.execute(query)]
     finally:
         await engine.dispose()
+
+
+async def _delivered(url: str) -> int:
+    d = t.notification_deliveries
+    (count,) = await _scalars(url, select(func.count()).where(d.c.state == DELIVERED))
+    return int(count)
 
 
 async def _http_p99(url: str) -> float:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            rows = await conn.execute(select(t.notification_attempts.c.latency_ms))
-            values = sorted(int(r[0]) for r in rows)
-    finally:
-        await engine.dispose()
-    return _p(values, 0.99)
+    values = await _scalars(url, select(t.notification_attempts.c.latency_ms))
+    return _p(sorted(int(v) for v in values), 0.99)
 
 
 def _p(values: list[float] | list[int], q: float) -> float:
