@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dpi_server.bootstrap import Container, build
+from dpi_server.cli.common import console
 from dpi_server.cli.main import app
 from dpi_server.config import Settings
 from dpi_server.testing.clock import FakeClock
@@ -59,7 +60,8 @@ def test_an_operator_configures_delivery_and_inspects_and_retries_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Set a push URL with signing (secret shown once), see the failed attempt, retry it."""
-    monkeypatch.setenv("COLUMNS", "250")  # Rich tables wide enough to read
+    # Rich tables wide enough to read (the console may have measured its width already).
+    monkeypatch.setattr(console, "width", 250)
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
     db = ["--database-url", url]
     estate, _ = _arrange(url, tmp_path)
