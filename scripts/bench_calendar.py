@@ -25,7 +25,8 @@ import httpx
 
 from dpi_server.bootstrap import build, build_app
 from dpi_server.config import Settings
-from dpi_server.domain.bookings import BOOKED, BY_INTEGRATION, Booking, Patient
+from dpi_server.domain.actors import BY_INTEGRATION
+from dpi_server.domain.bookings import BOOKED, NewBooking, Patient
 from dpi_server.domain.calendar import PeriodService, WorkPeriod, free_slots
 from dpi_server.testing.clock import FakeClock
 from dpi_server.testing.estate import EstateBuilder
@@ -83,8 +84,7 @@ async def run(database_url: str | None, iterations: int) -> None:
                         day.year, day.month, day.day, 8 + (n // 84) % 9, 0, tzinfo=WARSAW
                     ).astimezone(UTC)
                     await uow.bookings.add(
-                        Booking(
-                            id=0,
+                        NewBooking(
                             facility_id=estate.facility_ids[0],
                             doctor_id=estate.doctor_ids[0],
                             address_id=address_id,

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from dpi_server.adapters.db import tables as t
+from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db.engine import create_engine
 from dpi_server.bootstrap import build
 from dpi_server.config import Settings
@@ -48,7 +48,7 @@ class _Receiver(asyncio.Protocol):
     receipts: ClassVar[list[tuple[int, float]]] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport
         self.buffer = b""
 
     def data_received(self, data: bytes) -> None:
@@ -105,13 +105,13 @@ async def _scalars(url: str, query: Any) -> list[Any]:
 
 
 async def _delivered(url: str) -> int:
-    d = t.notification_deliveries
+    d = nt.notification_deliveries
     (count,) = await _scalars(url, select(func.count()).where(d.c.state == DELIVERED))
     return int(count)
 
 
 async def _http_p99(url: str) -> float:
-    values = await _scalars(url, select(t.notification_attempts.c.latency_ms))
+    values = await _scalars(url, select(nt.notification_attempts.c.latency_ms))
     return _p(sorted(int(v) for v in values), 0.99)
 
 
@@ -124,7 +124,7 @@ async def _arrange(url: str, data: Path, port: int, copies: int) -> TestEstate:
     try:
         await container.migrate()
         estate = await EstateBuilder(container.services).build()
-        await container.services.notifications.configure(
+        await container.services.notification_admin.configure(
             estate.client_id, DeliveryChange(push_url=f"http://127.0.0.1:{port}/hook")
         )
         await enqueue_breaks(container.services, estate, copies)
@@ -219,7 +219,7 @@ def main() -> None:
         receiver.send_signal(signal.SIGTERM)
         receiver.wait(30)
 
-    receipts: list[tuple[int, float]] = [tuple(r) for r in json.loads(out.read_text())]  # type: ignore[misc]
+    receipts: list[tuple[int, float]] = [tuple(r) for r in json.loads(out.read_text())]
     ids = [i for i, _ in receipts]
     expected = set(range(1, args.copies + args.live + 1))
     backlog = [at for i, at in receipts if i <= args.copies]

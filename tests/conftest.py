@@ -16,10 +16,12 @@ from sqlalchemy.engine import make_url
 
 from dpi_server.adapters.db.engine import create_engine
 from dpi_server.adapters.db.migrate import migrate
+from dpi_server.api.openapi import openapi_document
 from dpi_server.bootstrap import Container, build, build_app
 from dpi_server.config import Settings
 from dpi_server.testing.clock import FakeClock
 from dpi_server.testing.estate import EstateBuilder, TestEstate
+from tests.contract.validator import ContractValidator
 
 REQUIRE_SERVICES = os.environ.get("DPI_REQUIRE_SERVICES") == "1"
 
@@ -89,7 +91,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=database_url, insecure_http=False)
+    return Settings(
+        data_dir=tmp_path, database_url=database_url, insecure_http=False, public_host="testserver"
+    )
 
 
 @pytest.fixture
@@ -123,11 +127,29 @@ class Api:
         return estate.headers
 
 
+@pytest.fixture(scope="session")
+def contract() -> ContractValidator:
+    """Our own OpenAPI document, as a checker of real responses."""
+    return ContractValidator(openapi_document())
+
+
 @pytest.fixture
-async def api(container: Container, clock: FakeClock) -> AsyncIterator[Api]:
+async def api(
+    container: Container, clock: FakeClock, contract: ContractValidator
+) -> AsyncIterator[Api]:
+    """The app over HTTP; every response it gives is checked against our OpenAPI document."""
     app = build_app(container)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+
+    async def check_contract(response: httpx.Response) -> None:
+        await response.aread()
+        contract.check(response)
+
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="https://testserver",
+        event_hooks={"response": [check_contract]},
+    ) as http:
         yield Api(http, container, clock, EstateBuilder(container.services))
 
 

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dpi_server.adapters.clock import SystemClock
-from dpi_server.adapters.db.engine import create_engine
+from dpi_server.adapters.db import stats
+from dpi_server.adapters.db.engine import create_engine, is_sqlite
+from dpi_server.adapters.db.generations import SqlGenerationReader
 from dpi_server.adapters.db.migrate import migrate
+from dpi_server.adapters.db.sqlite_inline import InlineSqlite
 from dpi_server.adapters.db.uow import SqlUnitOfWork
+from dpi_server.adapters.leader import FileLease, PostgresLease
 from dpi_server.adapters.ratelimit_memory import MemoryRateLimitStore
 from dpi_server.adapters.ratelimit_redis import RedisRateLimitStore
+from dpi_server.adapters.ratelimit_sql import (
+    PostgresRateLimitStore,
+    SqliteFileRateLimitStore,
+    ratelimit_file,
+)
 from dpi_server.adapters.webhooks import HttpxWebhookSender
 from dpi_server.api.app import ApiOptions, create_app
+from dpi_server.api.diagnostics import StatementCountMiddleware
 from dpi_server.api.ratelimit import RateLimitMiddleware
 from dpi_server.config import Settings
 from dpi_server.domain.notifications import RetrySchedule
@@ -22,14 +34,17 @@ from dpi_server.services.access import AccessService
 from dpi_server.services.address_services import AddressServicesService
 from dpi_server.services.auth import AuthService
 from dpi_server.services.bookings import BookingService
+from dpi_server.services.cache import HotPathCache, NoSharedGeneration
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.delivery import DeliveryConfig, DeliveryService
 from dpi_server.services.directory import DirectoryService
+from dpi_server.services.estate_admin import EstateAdminService
 from dpi_server.services.insurance import InsuranceService
+from dpi_server.services.leadership import Lease
 from dpi_server.services.marketplace import MarketplaceService
 from dpi_server.services.notification_ports import WebhookSender
-from dpi_server.services.notifications import NotificationService
+from dpi_server.services.notifications import NotificationAdminService, NotificationService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
@@ -42,6 +57,13 @@ class Container:
     engine: AsyncEngine
     services: Services
     redis_store: RedisRateLimitStore | None = None
+    file_store: SqliteFileRateLimitStore | None = None
+    inline_sqlite: InlineSqlite | None = None
+    # Principals and estates (services/cache.py); use cases that check paths read estates here.
+    cache: HotPathCache | None = None
+    # Background work runs under this lease, so once however many processes serve
+    # (services/leadership.py `run_as_leader`).
+    leader_lease: Lease | None = None
     sender: HttpxWebhookSender | None = None
 
     async def migrate(self) -> None:
@@ -50,6 +72,10 @@ class Container:
     async def close(self) -> None:
         if self.redis_store is not None:
             await self.redis_store.aclose()
+        if self.file_store is not None:
+            await self.file_store.aclose()
+        if self.inline_sqlite is not None:
+            self.inline_sqlite.dispose()
         if self.sender is not None:
             await self.sender.aclose()
         await self.engine.dispose()
@@ -67,20 +93,34 @@ def build(
 
     `uow_factory` replaces the SQL unit of work (tests pass `testing.InMemoryUnitOfWork`);
     `sender` the outbound HTTP client, `delivery` the dispatcher's tuning."""
-    engine = create_engine(settings.effective_database_url, echo=settings.sql_echo)
+    engine = create_engine(
+        settings.effective_database_url,
+        echo=settings.sql_echo,
+        synchronous=settings.sqlite_synchronous,
+    )
+    url = settings.effective_database_url
+    # An in-memory database is private to each connection, so it must stay on one (aiosqlite's).
+    file_backed = make_url(url).database not in (None, "", ":memory:")
+    inline = (
+        InlineSqlite(url, synchronous=settings.sqlite_synchronous)
+        if is_sqlite(url) and file_backed and settings.sqlite_inline
+        else None
+    )
+    if settings.count_statements:
+        stats.install(engine)
+        if inline is not None:
+            stats.install(inline.engine)
     the_clock: Clock = clock or SystemClock()
 
     def sql_uow(*, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, write=write)
+        return SqlUnitOfWork(engine, write=write, inline=inline)
 
     uow: UnitOfWorkFactory = uow_factory or sql_uow
 
-    redis_store = (
-        RedisRateLimitStore(settings.redis_url, prefix=settings.redis_prefix)
-        if settings.redis_url
-        else None
-    )
-    store: RateLimitStore = redis_store or MemoryRateLimitStore()
+    store, redis_store, file_store = _rate_limit_store(settings, engine)
+    # An in-memory unit of work (tests) shares its state with no other process.
+    generations = NoSharedGeneration() if uow_factory else SqlGenerationReader(engine, inline)
+    cache = HotPathCache(uow, generations)
     http_sender: HttpxWebhookSender | None = None
     outbound: WebhookSender
     if sender is None:
@@ -103,8 +143,9 @@ def build(
         clock=the_clock,
         uow=uow,
         access=AccessService(uow),
-        auth=AuthService(uow, the_clock, settings.token_lifetime_seconds),
-        clients=ClientAdminService(uow, the_clock),
+        auth=AuthService(uow, the_clock, settings.token_lifetime_seconds, cache),
+        clients=ClientAdminService(uow, the_clock, cache),
+        estate_admin=EstateAdminService(uow),
         directory=DirectoryService(uow, the_clock),
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),
@@ -112,6 +153,7 @@ def build(
         calendar=CalendarService(uow, the_clock),
         bookings=bookings,
         notifications=NotificationService(uow, the_clock),
+        notification_admin=NotificationAdminService(uow, the_clock),
         delivery=DeliveryService(uow, the_clock, outbound, delivery_config),
         marketplace=MarketplaceService(
             uow, the_clock, bookings, outbound, settings.notify_realtime_timeout_seconds
@@ -122,8 +164,45 @@ def build(
         engine=engine,
         services=services,
         redis_store=redis_store,
+        file_store=file_store,
+        inline_sqlite=inline,
+        cache=cache,
+        leader_lease=_leader_lease(engine),
         sender=http_sender,
     )
+
+
+def _rate_limit_store(
+    settings: Settings, engine: AsyncEngine
+) -> tuple[RateLimitStore, RedisRateLimitStore | None, SqliteFileRateLimitStore | None]:
+    """The store `DPI_RATE_LIMIT_STORE` asks for; `auto` is Redis when configured, else the
+    shared database store for `--workers` above 1, else process memory (docs/decisions.md
+    "Several processes")."""
+    kind = settings.rate_limit_store
+    if kind == "auto":
+        kind = "redis" if settings.redis_url else "database" if settings.workers > 1 else "memory"
+    if kind == "redis":
+        if not settings.redis_url:
+            raise ValueError("DPI_RATE_LIMIT_STORE=redis needs DPI_REDIS_URL")
+        redis = RedisRateLimitStore(settings.redis_url, prefix=settings.redis_prefix)
+        return redis, redis, None
+    if kind == "database":
+        url = engine.url
+        if not is_sqlite(str(url)):
+            return PostgresRateLimitStore(engine), None, None
+        if url.database and url.database != ":memory:":
+            file_store = SqliteFileRateLimitStore(ratelimit_file(url.database))
+            return file_store, None, file_store
+    return MemoryRateLimitStore(), None, None
+
+
+def _leader_lease(engine: AsyncEngine) -> Lease | None:
+    url = engine.url
+    if not is_sqlite(str(url)):
+        return PostgresLease(engine, "dpi:background")
+    if url.database and url.database != ":memory:":
+        return FileLease(Path(f"{url.database}.leader"))
+    return None
 
 
 def build_app(container: Container) -> FastAPI:
@@ -135,9 +214,18 @@ def build_app(container: Container) -> FastAPI:
             https_port=settings.https_port,
             redirect_plain_http=not settings.insecure_http,
             max_body_bytes=settings.max_body_bytes,
+            public_host=settings.effective_public_host,
+            trusted_hosts=tuple(
+                h for h in (settings.public_host, settings.host) if h and h not in ("0.0.0.0", "::")
+            ),
             rate_limit=lambda app: RateLimitMiddleware(
                 app, container.services.rate_limiter, container.services.clock
             ),
             on_shutdown=container.close,
+            outermost=(
+                (lambda app: StatementCountMiddleware(app, stats.begin_tally))
+                if settings.count_statements
+                else None
+            ),
         ),
     )

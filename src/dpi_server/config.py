@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, computed_field, model_validator
+from pydantic import Field, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dpi_server.domain.locales import LOCALES
@@ -23,6 +24,13 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="shared rate-limit windows")
     redis_prefix: str = Field(default="dpi:rl:", description="namespace of our Redis keys")
+    rate_limit_store: Literal["auto", "memory", "database", "redis"] = Field(
+        default="auto",
+        description="where rate-limit windows live; auto: redis if configured, else database "
+        "with --workers > 1, else memory",
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="API processes on one port")
+    access_log: bool = Field(default=True, description="uvicorn's per-request access log")
 
     host: str = "127.0.0.1"
     port: int = 8443
@@ -35,14 +43,36 @@ class Settings(BaseSettings):
     public_https_port: int | None = Field(
         default=None, description="port named in HTTPS redirects (default: --port)"
     )
+    public_host: str | None = Field(
+        default=None,
+        description="host named in redirects and absolute URLs when a request's Host is unknown",
+    )
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
 
     default_locale: str = "pl"
     token_lifetime_seconds: int = Field(default=86400, ge=60)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # The request head (request line and headers) and its number of header lines; 431 over it.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_headers: int = Field(default=100, ge=10)
+    # FULL fsyncs the WAL on each commit: an acknowledged write survives a power loss.
+    sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
     seed_demo: bool = True
     sql_echo: bool = False
+    sqlite_inline: bool = Field(
+        default=True,
+        description="run SQLite statements on the event loop (adapters/db/sqlite_inline.py)",
+    )
+    count_statements: bool = Field(
+        default=False,
+        description="add X-Dpi-Statements/X-Dpi-Transactions headers (benchmarks only)",
+    )
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     # Notifications (README "Notifications").
     notify_retry_minutes: str = Field(
@@ -74,6 +104,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'dpi.sqlite3').resolve()}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def effective_public_host(self) -> str:
+        """`--public-host`, else the bind address (loopback for a wildcard bind)."""
+        if self.public_host:
+            return self.public_host
+        return "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -138,7 +138,9 @@ async def pull_all(api: Api, estate: TestEstate) -> list[Any]:
 
 
 async def configure(api: Api, estate: TestEstate, **change: Any) -> None:
-    await api.container.services.notifications.configure(estate.client_id, DeliveryChange(**change))
+    await api.container.services.notification_admin.configure(
+        estate.client_id, DeliveryChange(**change)
+    )
 
 
 def ref(estate: TestEstate, index: int = 0) -> AddressRef:
@@ -277,4 +279,4 @@ async def enqueue_breaks(
 
 
 async def configure_client(services: Services, client_id: str, **change: Any) -> None:
-    await services.notifications.configure(client_id, DeliveryChange(**change))
+    await services.notification_admin.configure(client_id, DeliveryChange(**change))

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from dpi_server.testing.estate import TestEstate
+from tests.api.calendar_support import events
 from tests.api.support import failure, forbidden, success
 from tests.conftest import Api
 
@@ -459,3 +460,33 @@ class TestReadOnlyEstate:
         assert [failure(r, 403) for r in responses] == [READ_ONLY] * 3
         assert failure(mismatch, 403) == MISMATCH
         assert await snapshot(api, estate) == before
+
+
+class TestAddressServiceEvents:
+    async def test_create_change_delete_raise_their_events(
+        self, api: Api, estate: TestEstate
+    ) -> None:
+        """Each change through the API records its notification event with the client as its
+        origin; a PATCH that changes nothing records none (behaviour.md §11.1)."""
+        me = estate.client_pk
+        address = estate.address_ids[0]
+        created = success(
+            await api.http.post(
+                services_url(estate),
+                json={"service_id": str(estate.service_ids[2]), "price": 90},
+                headers=estate.headers,
+            ),
+            201,
+        )
+        url = f"{services_url(estate)}/{created['id']}"
+        after_create = await events(api, estate)
+
+        success(await api.http.patch(url, json={"price": 95}, headers=estate.headers))
+        success(await api.http.patch(url, json={"price": 95}, headers=estate.headers))
+        after_changes = await events(api, estate)
+        gone = await api.http.delete(url, headers=estate.headers)
+
+        assert gone.status_code == 204
+        assert after_create == [("address-service-created", address, me)]
+        assert after_changes[1:] == [("address-service-changed", address, me)]
+        assert (await events(api, estate))[2:] == [("address-service-deleted", address, me)]

@@ -306,7 +306,7 @@ class TestReadOnlyEstate:
 class TestPathRules:
     """Every calendar, slot, break and booking endpoint applies the path's 404/403 rules."""
 
-    def _requests(self, cal: Cal) -> list[tuple[str, str, Any]]:
+    def _requests(self, cal: Cal, booking: str) -> list[tuple[str, str, Any]]:
         window = f"start={q(at(TUE, '00:00'))}&end={q(at(TUE, '23:59'))}"
         since_till = f"since={q(at(TUE, '00:00'))}&till={q(at(TUE, '23:59'))}"
         move_range = {"since": at(TUE, "10:00"), "till": at(TUE, "10:30")}
@@ -325,18 +325,27 @@ class TestPathRules:
             ("PATCH", "/breaks/1", move_range),
             ("DELETE", "/breaks/1", None),
             ("GET", f"/bookings?{window}", None),
-            ("GET", "/bookings/1", None),
-            ("DELETE", "/bookings/1", None),
-            ("POST", "/bookings/1/move", {"address_service_id": "1", "start": at(TUE, "10:00")}),
-            ("PUT", "/bookings/1/confirm", {"confirmed_by": "user"}),
-            ("POST", "/bookings/1/presence/patient", None),
-            ("DELETE", "/bookings/1/presence/patient", None),
+            ("GET", f"/bookings/{booking}", None),
+            ("DELETE", f"/bookings/{booking}", None),
+            (
+                "POST",
+                f"/bookings/{booking}/move",
+                {"address_service_id": "1", "start": at(TUE, "10:00")},
+            ),
+            ("PUT", f"/bookings/{booking}/confirm", {"confirmed_by": "user"}),
+            ("POST", f"/bookings/{booking}/presence/patient", None),
+            ("DELETE", f"/bookings/{booking}/presence/patient", None),
         ]
 
     async def test_path_errors(self, api: Api, estate: TestEstate) -> None:
         """Another client's facility, an address of another doctor or facility, an unknown
         address: 403/404 with the §4 messages on every endpoint, nothing changed (§4)."""
         cal = Cal(api, estate)
+        # A booking that exists, so that its paths reach the path rules (an unknown booking
+        # is 404 before them).
+        await cal.enable()
+        await cal.publish(period(at(TUE, "09:00"), at(TUE, "10:00"), (cal.sid(), 30)))
+        booking = str((await cal.booked(at(TUE, "09:00"), book_body(cal.sid())))["id"])
         stranger = await api.estate()
         f0 = estate.facility_ids[0]
         d0, d1 = estate.doctor_ids[:2]
@@ -359,7 +368,7 @@ class TestPathRules:
         before = await cal.state(0, 2, 3)
 
         for path, status, message in paths:
-            for method, suffix, body in self._requests(cal):
+            for method, suffix, body in self._requests(cal, booking):
                 response = await api.http.request(method, path + suffix, json=body, headers=cal.h)
 
                 assert (response.status_code, response.json()) == (

@@ -85,7 +85,7 @@ class TestPull:
         await api.fresh_token(estate)
 
         await api.container.services.delivery.run_due()
-        left = await api.container.services.notifications.list_copies(estate.client_id)
+        left = await api.container.services.notification_admin.list_copies(estate.client_id)
         pulled = await pull_all(api, estate)
 
         assert len(left) == 1
@@ -145,7 +145,7 @@ class TestFanOut:
         estate = await api.estate()
         enabled = await other_client(api, [estate.facility_ids[0]])
         await configure(api, estate)  # defaults: no optional events
-        await api.container.services.notifications.configure(
+        await api.container.services.notification_admin.configure(
             enabled.client_id, DeliveryChange(enable_events=OPTIONAL_EVENTS)
         )
         m = Marketplace(api, estate)

@@ -35,7 +35,7 @@ def failing(_r: object) -> Answer:
 
 
 async def states(api: Api, client_id: str) -> list[str]:
-    return [c.state for c in await api.container.services.notifications.list_copies(client_id)]
+    return [c.state for c in await api.container.services.notification_admin.list_copies(client_id)]
 
 
 class TestRetries:
@@ -58,8 +58,8 @@ class TestRetries:
 
         assert seen == [1, 1, 2, 2, 3, 3, 3]
         assert await states(api, estate.client_id) == [BURIED]
-        [copy] = await api.container.services.notifications.list_copies(estate.client_id)
-        _, _, attempts = await api.container.services.notifications.show_copy(copy.delivery_id)
+        [copy] = await api.container.services.notification_admin.list_copies(estate.client_id)
+        _, _, attempts = await api.container.services.notification_admin.show_copy(copy.delivery_id)
         assert [a.at - start for a in attempts] == [timedelta(minutes=m) for m in (0, 5, 10)]
         assert [a.status_code for a in attempts] == [500, 500, 500]
 
@@ -91,8 +91,10 @@ class TestRetries:
 
         await delivery.run_due()
 
-        [copy] = await api.container.services.notifications.list_copies(estate.client_id)
-        _, _, [attempt] = await api.container.services.notifications.show_copy(copy.delivery_id)
+        [copy] = await api.container.services.notification_admin.list_copies(estate.client_id)
+        _, _, [attempt] = await api.container.services.notification_admin.show_copy(
+            copy.delivery_id
+        )
         assert attempt.status_code is None
         assert attempt.error is not None
         assert "timeout" in attempt.error
@@ -206,7 +208,7 @@ class TestEndpointHealth:
         """A GET every 5 minutes; any non-5xx is healthy (decisions.md)."""
         estate = await api.estate()
         await configure(api, estate, push_url=receiver.url)
-        notifications = api.container.services.notifications
+        notifications = api.container.services.notification_admin
         delivery = api.container.services.delivery
         receiver.answer = lambda _r: Answer(200)
 
@@ -238,7 +240,7 @@ class TestSignatures:
     ) -> None:
         """Standard Webhooks: HMAC-SHA256 of `id.timestamp.body` under the secret shown once."""
         estate = await api.estate()
-        configured = await api.container.services.notifications.configure(
+        configured = await api.container.services.notification_admin.configure(
             estate.client_id,
             DeliveryChange(push_url=receiver.url, sign=True),
         )

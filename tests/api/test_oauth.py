@@ -6,9 +6,11 @@ import base64
 import re
 from urllib.parse import quote
 
+import httpx
 from sqlalchemy import select
 
 from dpi_server.adapters.db import tables
+from dpi_server.bootstrap import build_app
 from dpi_server.testing.estate import TestEstate
 from tests.conftest import Api
 
@@ -228,18 +230,91 @@ class TestTokenErrors:
 
         assert response.status_code == 401
 
-    async def test_guessing_is_rate_limited(self, api: Api, estate: TestEstate) -> None:
-        """Token attempts per client id are limited, with Retry-After (decisions.md)."""
+    async def test_guessing_is_throttled_with_backoff(self, api: Api, estate: TestEstate) -> None:
+        """Failed secrets from one address lock that (client id, address) out, growing with
+        each failure, with Retry-After; the lock holds even for the right secret from there."""
         statuses = []
-        for _ in range(31):
+        for _ in range(6):
             response = await api.http.post(
                 TOKEN_URL, data=FORM, headers={"Authorization": basic(estate.client_id, "guess")}
             )
             statuses.append(response.status_code)
+        locked = await api.http.post(
+            TOKEN_URL,
+            data=FORM,
+            headers={"Authorization": basic(estate.client_id, estate.client_secret)},
+        )
+        api.clock.advance(seconds=2)
+        after_the_lock = await api.http.post(
+            TOKEN_URL,
+            data=FORM,
+            headers={"Authorization": basic(estate.client_id, estate.client_secret)},
+        )
 
-        assert statuses[:30] == [401] * 30
-        assert statuses[30] == 429
-        assert int(response.headers["retry-after"]) > 0
+        assert statuses == [401] * 6
+        assert locked.status_code == 429
+        assert locked.json()["error"] == "slow_down"
+        assert int(locked.headers["retry-after"]) >= 1
+        assert after_the_lock.status_code == 200
+
+
+class TestTokenThrottlingIsPerAddress:
+    """Issue #12 item 7: knowing a client id must not be enough to lock that client out."""
+
+    def _from(self, api: Api, address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=build_app(api.container), client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="https://testserver")
+
+    async def test_failures_elsewhere_never_refuse_the_right_secret(
+        self, api: Api, estate: TestEstate
+    ) -> None:
+        """30 wrong secrets from one address (today's lock-out recipe), then the right secret
+        from another address: 200, and again after 100 more failures from a third."""
+        async with (
+            self._from(api, "203.0.113.7") as attacker,
+            self._from(api, "203.0.113.8") as other_attacker,
+            self._from(api, "198.51.100.20") as owner,
+        ):
+            guesses = [
+                await attacker.post(
+                    TOKEN_URL,
+                    data=FORM,
+                    headers={"Authorization": basic(estate.client_id, f"guess-{n}")},
+                )
+                for n in range(30)
+            ]
+            first = await owner.post(
+                TOKEN_URL, data=FORM, auth=(estate.client_id, estate.client_secret)
+            )
+            for n in range(100):
+                await other_attacker.post(
+                    TOKEN_URL,
+                    data={**FORM, "client_id": estate.client_id, "client_secret": f"x{n}"},
+                )
+            second = await owner.post(
+                TOKEN_URL, data=FORM, auth=(estate.client_id, estate.client_secret)
+            )
+
+        assert {g.status_code for g in guesses} == {401, 429}
+        assert first.status_code == 200
+        assert second.status_code == 200
+
+    async def test_an_address_guessing_many_client_ids_is_throttled(
+        self, api: Api, estate: TestEstate
+    ) -> None:
+        """Rotating client ids does not escape: the address itself backs off."""
+        async with self._from(api, "203.0.113.9") as attacker:
+            statuses = [
+                (
+                    await attacker.post(
+                        TOKEN_URL,
+                        data={**FORM, "client_id": f"id-{n}", "client_secret": "x"},
+                    )
+                ).status_code
+                for n in range(22)
+            ]
+        assert statuses[:20] == [401] * 20
+        assert 429 in statuses[20:]
 
 
 class TestTokenStorage:

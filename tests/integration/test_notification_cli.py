@@ -129,7 +129,7 @@ def test_an_operator_configures_delivery_and_inspects_and_retries_copies(
 async def _copies(url: str, tmp_path: Path, client_id: str) -> dict[str, int]:
     container = build(Settings(data_dir=tmp_path, database_url=url), clock=FakeClock())
     try:
-        found = await container.services.notifications.list_copies(client_id)
+        found = await container.services.notification_admin.list_copies(client_id)
     finally:
         await container.close()
     return {c.state: c.delivery_id for c in found}

@@ -65,7 +65,7 @@ async def _arrange(url: str, tmp: Path, copies: int, push_url: str | None = None
 async def _states(url: str, tmp: Path, client_id: str) -> Counter[str]:
     container = build(Settings(data_dir=tmp, database_url=url))
     try:
-        found = await container.services.notifications.list_copies(client_id, limit=100_000)
+        found = await container.services.notification_admin.list_copies(client_id, limit=100_000)
     finally:
         await container.close()
     return Counter(c.state for c in found)

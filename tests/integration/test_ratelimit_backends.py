@@ -8,14 +8,19 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import text
 
+from dpi_server.adapters.db.engine import create_engine
 from dpi_server.adapters.ratelimit_memory import MemoryRateLimitStore
 from dpi_server.adapters.ratelimit_redis import RedisRateLimitStore
+from dpi_server.adapters.ratelimit_sql import PostgresRateLimitStore, SqliteFileRateLimitStore
 from dpi_server.domain.errors import TooManyRequests
 from dpi_server.domain.locales import LOCALES
+from dpi_server.domain.ratelimit import Backoff
 from dpi_server.services.principal import Principal, RateLimitPolicy
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 
@@ -54,10 +59,41 @@ async def redis_client() -> AsyncIterator[tuple[Redis, str]]:
         yield namespace
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[RateLimitStore]:
-    if request.param == "memory":
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        "sqlite-file",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """The backend's name and, for PostgreSQL, the session's database (a sync fixture)."""
+    if request.param == "postgres":
+        return request.param, str(request.getfixturevalue("postgres_url"))
+    return request.param, None
+
+
+@pytest.fixture
+async def store(backend: tuple[str, str | None], tmp_path: Path) -> AsyncIterator[RateLimitStore]:
+    kind, url = backend
+    if kind == "memory":
         yield MemoryRateLimitStore()
+        return
+    if kind == "sqlite-file":
+        file_store = SqliteFileRateLimitStore(tmp_path / "dpi.sqlite3.ratelimit")
+        yield file_store
+        await file_store.aclose()
+        return
+    if kind == "postgres":
+        assert url is not None
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:  # this session's own database: start empty
+                await conn.execute(text("DELETE FROM rate_limit_counters"))
+            yield PostgresRateLimitStore(engine)
+        finally:
+            await engine.dispose()
         return
     async with _redis_namespace() as (client, prefix):
         yield RedisRateLimitStore(client, prefix=prefix)
@@ -65,7 +101,12 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[RateLimitStore]
 
 @pytest.fixture
 def limiter(store: RateLimitStore) -> RateLimiter:
-    return RateLimiter(store, token_client_limit=3, token_address_limit=5)
+    return RateLimiter(
+        store,
+        token_address_limit=5,
+        pair_backoff=Backoff(free=2, base_seconds=10, max_seconds=40, forget_after_seconds=600),
+        address_backoff=Backoff(free=4, base_seconds=10, max_seconds=40, forget_after_seconds=600),
+    )
 
 
 def _principal(pk: int = 1, *, write_limit: int = 40, read_limit: int = 8000) -> Principal:
@@ -217,34 +258,74 @@ class TestRateLimiterThrottle:
         assert await _allowed(limiter, _principal(1), "POST")
 
 
+class TestFailureCounts:
+    """The store side of the token endpoint's backoff, identical on both backends."""
+
+    async def test_failures_count_up_and_are_forgotten(self, store: RateLimitStore) -> None:
+        assert await store.failures("k") is None
+        assert await store.add_failure("k", T0, 600) == 1
+        assert await store.add_failure("k", T0 + timedelta(seconds=5), 600) == 2
+        assert await store.failures("k") == (2, T0 + timedelta(seconds=5))
+        await store.forget("k")
+        assert await store.failures("k") is None
+
+    async def test_a_quiet_key_starts_again(self, store: RateLimitStore) -> None:
+        await store.add_failure("k", T0, 600)
+        await store.add_failure("k", T0, 600)
+        assert await store.add_failure("k", T0 + timedelta(seconds=600), 600) == 1
+
+
 class TestTokenAttempts:
-    """The token endpoint is limited per client id and per source address (decisions.md)."""
+    """Token failures back off per (client id, address) and per address (decisions.md)."""
 
-    async def test_client_id_quota_raises_with_retry_after(self, limiter: RateLimiter) -> None:
-        for _ in range(3):
-            await limiter.token_attempt("abc", "10.0.0.1", T0)
+    async def _fail(self, limiter: RateLimiter, client_id: str, ip: str, at: datetime) -> None:
+        await limiter.token_gate(client_id, ip, at)
+        await limiter.token_failed(client_id, ip, at)
+
+    async def test_free_failures_then_a_doubling_lock(self, limiter: RateLimiter) -> None:
+        for _ in range(3):  # 2 free, the third locks for 10 s
+            await self._fail(limiter, "abc", "10.0.0.1", T0)
         with pytest.raises(TooManyRequests) as caught:
-            await limiter.token_attempt("abc", "10.0.0.2", T0 + timedelta(seconds=50))
-        assert caught.value.retry_after == 10
+            await limiter.token_gate("abc", "10.0.0.1", T0 + timedelta(seconds=4))
+        assert caught.value.retry_after == 6
+        later = T0 + timedelta(seconds=10)
+        await self._fail(limiter, "abc", "10.0.0.1", later)  # the fourth locks for 20 s
+        with pytest.raises(TooManyRequests) as again:
+            await limiter.token_gate("abc", "10.0.0.1", later + timedelta(seconds=19))
+        assert again.value.retry_after == 1
 
-    async def test_address_quota_spans_client_ids(self, limiter: RateLimiter) -> None:
-        for n in range(5):
-            await limiter.token_attempt(f"guess-{n}", "10.0.0.9", T0)
-        with pytest.raises(TooManyRequests):
-            await limiter.token_attempt("fresh", "10.0.0.9", T0)
-
-    async def test_missing_client_id_counts_only_the_address(self, limiter: RateLimiter) -> None:
-        decision = await limiter.token_attempt(None, "10.0.0.3", T0)
-        assert (decision.limit, decision.used) == (5, 1)
-
-    async def test_returns_the_tighter_quota(self, limiter: RateLimiter) -> None:
-        decision = await limiter.token_attempt("abc", "10.0.0.4", T0)
-        assert (decision.limit, decision.remaining) == (3, 2)
-
-    async def test_quota_returns_next_minute(self, limiter: RateLimiter) -> None:
+    async def test_another_address_is_never_locked_by_them(self, limiter: RateLimiter) -> None:
         for _ in range(3):
-            await limiter.token_attempt("abc", "10.0.0.5", T0)
-        assert (await limiter.token_attempt("abc", "10.0.0.5", T0 + timedelta(minutes=1))).allowed
+            await self._fail(limiter, "abc", "10.0.0.1", T0)
+        with pytest.raises(TooManyRequests):
+            await limiter.token_gate("abc", "10.0.0.1", T0)
+        await limiter.token_gate("abc", "10.0.0.2", T0)  # does not raise
+
+    async def test_success_clears_its_own_pair_only(self, limiter: RateLimiter) -> None:
+        for _ in range(3):
+            await self._fail(limiter, "abc", "10.0.0.3", T0)
+        await limiter.token_succeeded("abc", "10.0.0.3")
+        await limiter.token_gate("abc", "10.0.0.3", T0)
+
+    async def test_the_address_backs_off_across_client_ids(self, limiter: RateLimiter) -> None:
+        for n in range(5):
+            await self._fail(limiter, f"guess-{n}", "10.0.0.9", T0)
+        with pytest.raises(TooManyRequests):
+            await limiter.token_gate("fresh", "10.0.0.9", T0)
+
+    async def test_ipv6_counts_per_64(self, limiter: RateLimiter) -> None:
+        for n in range(5):
+            await self._fail(limiter, f"g{n}", f"2001:db8:1:2::{n + 1}", T0)
+        with pytest.raises(TooManyRequests):
+            await limiter.token_gate("fresh", "2001:db8:1:2:ffff::1", T0)
+        await limiter.token_gate("fresh", "2001:db8:1:3::1", T0)
+
+    async def test_attempts_per_address_are_capped(self, limiter: RateLimiter) -> None:
+        for _ in range(5):
+            await limiter.token_gate("abc", "10.0.0.5", T0)
+        with pytest.raises(TooManyRequests):
+            await limiter.token_gate("abc", "10.0.0.5", T0)
+        await limiter.token_gate("abc", "10.0.0.5", T0 + timedelta(minutes=1))
 
 
 class TestMemoryStoreSweeping:

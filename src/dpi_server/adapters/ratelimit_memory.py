@@ -27,6 +27,8 @@ class MemoryRateLimitStore:
     def __init__(self, *, sweep_interval_seconds: int = 60) -> None:
         self._counters: dict[str, _Counter] = {}
         self._leases: dict[str, datetime] = {}
+        # key -> (failures, last failure, forget at)
+        self._failures: dict[str, tuple[int, datetime, datetime]] = {}
         self._lock = threading.Lock()
         self._sweep_interval = timedelta(seconds=sweep_interval_seconds)
         self._next_sweep: datetime | None = None
@@ -56,10 +58,28 @@ class MemoryRateLimitStore:
             self._leases[key] = held_until
             return True, held_until
 
-    def __len__(self) -> int:
-        """Live entries, counters and leases together (lets tests see that sweeping works)."""
+    async def add_failure(self, key: str, now: datetime, forget_after_seconds: int) -> int:
+        forget = timedelta(seconds=forget_after_seconds)
         with self._lock:
-            return len(self._counters) + len(self._leases)
+            self._maybe_sweep(now)
+            previous = self._failures.get(key)
+            count = previous[0] if previous is not None and now - previous[1] < forget else 0
+            self._failures[key] = (count + 1, now, now + forget)
+            return count + 1
+
+    async def failures(self, key: str) -> tuple[int, datetime] | None:
+        with self._lock:
+            found = self._failures.get(key)
+        return (found[0], found[1]) if found is not None else None
+
+    async def forget(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def __len__(self) -> int:
+        """Live entries, counters, leases and failures together (lets tests see sweeping)."""
+        with self._lock:
+            return len(self._counters) + len(self._leases) + len(self._failures)
 
     def _maybe_sweep(self, now: datetime) -> None:
         # A full scan at most once per interval keeps the hot path O(1) while still dropping
@@ -71,3 +91,4 @@ class MemoryRateLimitStore:
         self._next_sweep = now + self._sweep_interval
         self._counters = {k: c for k, c in self._counters.items() if c.end > now}
         self._leases = {k: until for k, until in self._leases.items() if until > now}
+        self._failures = {k: f for k, f in self._failures.items() if f[2] > now}

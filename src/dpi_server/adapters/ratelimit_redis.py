@@ -42,6 +42,22 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return {1, tonumber(ARGV[2])}
 """
 
+# Failures of one key in a hash {n, last}: a count whose last failure (app clock, ms) is older
+# than the forget interval starts again, so a frozen or travelled clock behaves as in memory.
+_ADD_FAILURE = """
+local now = tonumber(ARGV[1])
+local forget = tonumber(ARGV[2])
+local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
+local n = 0
+if last and now - last < forget then
+  n = tonumber(redis.call('HGET', KEYS[1], 'n')) or 0
+end
+n = n + 1
+redis.call('HSET', KEYS[1], 'n', n, 'last', now)
+redis.call('PEXPIRE', KEYS[1], forget)
+return n
+"""
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -73,6 +89,7 @@ class RedisRateLimitStore:
         self._prefix = prefix
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._claim = self._redis.register_script(_CLAIM)
+        self._add_failure = self._redis.register_script(_ADD_FAILURE)
 
     async def acquire(
         self, key: str, limit: int, window_seconds: int, now: datetime
@@ -93,6 +110,22 @@ class RedisRateLimitStore:
         )
         claimed, held_until_ms = _pair(reply)
         return bool(claimed), _EPOCH + timedelta(milliseconds=held_until_ms)
+
+    async def add_failure(self, key: str, now: datetime, forget_after_seconds: int) -> int:
+        reply = await self._add_failure(
+            keys=[f"{self._prefix}fail:{key}"],
+            args=[_epoch_ms(now), forget_after_seconds * 1000],
+        )
+        return int(reply)
+
+    async def failures(self, key: str) -> tuple[int, datetime] | None:
+        count, last = await self._redis.hmget(f"{self._prefix}fail:{key}", ["n", "last"])
+        if count is None or last is None:
+            return None
+        return int(count), _EPOCH + timedelta(milliseconds=int(last))
+
+    async def forget(self, key: str) -> None:
+        await self._redis.delete(f"{self._prefix}fail:{key}")
 
     async def aclose(self) -> None:
         """Close the connection pool if this store created it."""

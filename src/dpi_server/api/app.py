@@ -11,11 +11,14 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from dpi_server.api.body import add_request_schemas
+from dpi_server.api.contract import apply_contract
+from dpi_server.api.docs import install_docs
 from dpi_server.api.errors import install_error_handlers
 from dpi_server.api.middleware import (
     API_PREFIX,
     BearerAuthMiddleware,
     BodyLimitMiddleware,
+    HostGuardMiddleware,
     HttpsRedirectMiddleware,
 )
 from dpi_server.api.routes import (
@@ -32,6 +35,7 @@ from dpi_server.api.routes import (
 from dpi_server.services.registry import Services
 
 API_VERSION = "1.14.0"
+OPENAPI_URL = "/openapi.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +44,15 @@ class ApiOptions:
     https_port: int = 443
     redirect_plain_http: bool = True
     max_body_bytes: int = 8 * 1024 * 1024
+    # The host redirects and absolute URLs name when a request's Host is not a known one;
+    # `trusted_hosts` are accepted besides it, the marketplace domains and loopback names.
+    public_host: str = "127.0.0.1"
+    trusted_hosts: tuple[str, ...] = ()
     # Wraps the router inside authentication (it needs the principal); see api/ratelimit.py.
     rate_limit: Callable[[ASGIApp], ASGIApp] | None = None
     on_shutdown: Callable[[], Awaitable[None]] | None = None
+    # Outermost wrapper, for diagnostics that must see the whole request (statement counts).
+    outermost: Callable[[ASGIApp], ASGIApp] | None = None
 
 
 def create_app(services_: Services, options: ApiOptions | None = None) -> FastAPI:
@@ -60,15 +70,21 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
         description=(
             "A self-hostable implementation of the Docplanner Integrations API. "
             "Every path below `/api/v3/integration` needs `Authorization: Bearer <token>` "
-            "from `POST /oauth/v2/token`."
+            "from `POST /oauth/v2/token` (OAuth2 client credentials). Success bodies are "
+            "`application/vnd.docplanner+json; charset=UTF-8`, errors "
+            '`application/vnd.error+docplanner+json` (`{"errors": ..., "message": ...}`). '
+            "Plain-HTTP requests are answered `308` to the same URL on HTTPS, and a method a "
+            "path does not support answers `405` with the error envelope and `Allow`."
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        # Served by install_docs with bundled assets instead of FastAPI's CDN pages.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=OPENAPI_URL,
     )
     app.state.services = services_
-    _document_request_bodies(app)
+    _install_contract(app)
+    install_docs(app, OPENAPI_URL)
     install_error_handlers(app)
     app.include_router(oauth.router)
     for module in (
@@ -94,21 +110,33 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     app.add_middleware(BodyLimitMiddleware, max_bytes=opts.max_body_bytes)
     if opts.redirect_plain_http:
         app.add_middleware(HttpsRedirectMiddleware, https_port=opts.https_port)
+    app.add_middleware(
+        HostGuardMiddleware,
+        fallback=opts.public_host,
+        fallback_port=opts.https_port,
+        extra_hosts=opts.trusted_hosts,
+        default_locale=opts.default_locale,
+    )
+    if opts.outermost is not None:
+        app.add_middleware(_Wrap, wrap=opts.outermost)
     return app
 
 
-def _document_request_bodies(app: FastAPI) -> None:
-    """Bodies are read by a dependency (api/body.py), so FastAPI cannot see their models:
-    add them to the generated document."""
+def _install_contract(app: FastAPI) -> None:
+    """`app.openapi()` answers the contract (api/contract), built once from FastAPI's own
+    document. Bodies are read by a dependency (api/body.py), so FastAPI cannot see their
+    models: they are added first."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
+        if getattr(app.state, "contract_document", None) is None:
             document = generate()
             add_request_schemas(document)
             notifications.add_notification_schemas(document)
-            app.openapi_schema = document
-        return app.openapi_schema
+            app.state.contract_document = apply_contract(document)
+            app.openapi_schema = app.state.contract_document
+        contract: dict[str, Any] = app.state.contract_document
+        return contract
 
     app.openapi = openapi  # type: ignore[method-assign]
 

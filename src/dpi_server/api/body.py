@@ -16,8 +16,11 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from dpi_server.domain import errors
+from dpi_server.services.offload import off_loop
 
 M = TypeVar("M", bound=BaseModel)
+# Bodies larger than this are parsed in a worker thread (services/offload.py).
+HEAVY_BODY_BYTES = 256 * 1024
 INVALID_JSON = "The request body is not valid JSON."
 # Models whose schemas our OpenAPI document must carry (see `add_request_schemas`).
 _DOCUMENTED: dict[str, type[BaseModel]] = {}
@@ -70,7 +73,9 @@ def json_body(model: type[M], after: Callable[..., Any], *, optional: bool = Fal
     """A dependency that reads `model` once the dependency `after` (a scope) has run."""
 
     async def read(request: Request, _scope: Any = Depends(after)) -> M:
-        return parse_body(await request.body(), model, optional=optional)
+        raw = await request.body()
+        heavy = len(raw) > HEAVY_BODY_BYTES
+        return await off_loop(heavy, parse_body, raw, model, optional=optional)
 
     read.__name__ = f"read_{model.__name__}"
     return Depends(read)

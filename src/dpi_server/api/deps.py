@@ -29,13 +29,16 @@ from dpi_server.services.access import (
 from dpi_server.services.principal import PRINCIPAL_STATE_KEY, Principal
 from dpi_server.services.registry import Services
 
+# Every dependency is `async def` on purpose: FastAPI runs a plain `def` dependency in a
+# worker thread, two thread hand-offs per dependency per request for what is a dict lookup.
 
-def get_services(request: Request) -> Services:
+
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     principal: Principal = request.scope["state"][PRINCIPAL_STATE_KEY]
     return principal
 
@@ -44,14 +47,14 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_actor(principal: PrincipalDep) -> IntegrationActor:
+async def get_actor(principal: PrincipalDep) -> IntegrationActor:
     return principal.actor
 
 
 ActorDep = Annotated[IntegrationActor, Depends(get_actor)]
 
 
-def address_ref(facility_id: str, doctor_id: str, address_id: str) -> AddressRef:
+async def address_ref(facility_id: str, doctor_id: str, address_id: str) -> AddressRef:
     return AddressRef(path_id(facility_id), path_id(doctor_id), path_id(address_id))
 
 

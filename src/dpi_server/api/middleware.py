@@ -6,14 +6,15 @@ They are plain ASGI (not BaseHTTPMiddleware) so each request pays only for what 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dpi_server.api.media import ERROR_MEDIA_TYPE, error_body
-from dpi_server.domain.locales import locale_for_host
+from dpi_server.domain.locales import LOCALES, locale_for_host
 from dpi_server.services.auth import AuthService, InvalidToken
 from dpi_server.services.principal import PRINCIPAL_STATE_KEY
 
@@ -27,6 +28,83 @@ async def _send_simple(
     headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+# A Host header is a name or an IP literal and an optional port, nothing else (RFC 9110 §7.2).
+_HOST = re.compile(
+    r"(?P<name>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])(?::(?P<port>[0-9]{1,5}))?"
+)
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def host_name(host: str) -> str:
+    """A configured host as it appears in a Host header: lowercase, IPv6 in brackets."""
+    name = host.strip().lower().rstrip(".")
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"
+    return name
+
+
+class HostGuardMiddleware:
+    """Keep the `Host` header only when it names a host this deployment answers for.
+
+    Redirects and absolute URLs (`Location` of created objects) are built from `Host`, so a
+    hostile value (`evil.example/x?`) would make us redirect anywhere (issue #12, item 2).
+    Known hosts are the 13 marketplace domains (with and without `www.`), the loopback names,
+    and whatever the operator configured (`--public-host`, the bind address); any other
+    value, and a request with no or several `Host` headers, is rewritten to `fallback`
+    (with `fallback_port`). The locale is chosen before the rewrite, from the host as sent,
+    so an unknown host still gets the default locale.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        fallback: str,
+        fallback_port: int,
+        extra_hosts: Iterable[str] = (),
+        default_locale: str = "pl",
+    ) -> None:
+        self.app = app
+        self.default_locale = default_locale
+        names = {loc.domain for loc in LOCALES.values()} | {loc.host for loc in LOCALES.values()}
+        names.update(LOOPBACK_HOSTS)
+        names.update(host_name(h) for h in extra_hosts if h)
+        fallback_name = host_name(fallback)
+        names.add(fallback_name)
+        self.known = frozenset(names)
+        authority = fallback_name if fallback_port == 443 else f"{fallback_name}:{fallback_port}"
+        self.fallback = authority.encode("ascii")
+
+    def checked(self, values: list[bytes]) -> bytes | None:
+        """The Host value to keep, or None when it must be replaced."""
+        if len(values) != 1:
+            return None
+        try:
+            text = values[0].decode("ascii").strip().lower()
+        except UnicodeDecodeError:
+            return None
+        match = _HOST.fullmatch(text.replace(".:", ":").rstrip("."))
+        if match is None or match["name"] not in self.known:
+            return None
+        port = match["port"]
+        if port is not None and not 0 < int(port) < 65536:
+            return None
+        return f"{match['name']}:{int(port)}".encode() if port else match["name"].encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        values = [value for key, value in scope["headers"] if key == b"host"]
+        kept = self.checked(values)
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["locale"] = locale_for_host(kept.decode() if kept else None, self.default_locale)
+        if kept is None or values != [kept]:
+            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+            headers.append((b"host", kept or self.fallback))
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
 
 
 class HttpsRedirectMiddleware:
@@ -125,12 +203,12 @@ class BearerAuthMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        locale = locale_for_host(headers.get("host"), self.default_locale)
         state: dict[str, Any] = scope.setdefault("state", {})
+        # HostGuardMiddleware picked it from the Host as sent; without it, pick it here.
+        locale = state.get("locale") or locale_for_host(headers.get("host"), self.default_locale)
         state["locale"] = locale
-        authorization = headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        credential = bearer_credential(headers.getlist("authorization"))
+        if credential is None:
             await _send_simple(
                 send,
                 401,
@@ -141,8 +219,19 @@ class BearerAuthMiddleware:
                 ],
             )
             return
+        if isinstance(credential, MalformedAuthorization):
+            await _send_simple(
+                send,
+                401,
+                error_body(credential.message),
+                [
+                    (b"content-type", ERROR_MEDIA_TYPE.encode()),
+                    (b"www-authenticate", b'Bearer error="invalid_request"'),
+                ],
+            )
+            return
         try:
-            principal = await self.auth().authenticate(token.strip(), locale)
+            principal = await self.auth().authenticate(credential, locale)
         except InvalidToken as exc:
             await _send_simple(
                 send,
@@ -156,6 +245,43 @@ class BearerAuthMiddleware:
             return
         state[PRINCIPAL_STATE_KEY] = principal
         await self.app(_as_json(scope, headers), receive, send)
+
+
+# RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC
+# 7235 §2.1), so `bearer` and `BEARER` are the same scheme.
+_BEARER_SCHEME = re.compile(r"(?i:bearer)(?: +|$)")
+AMBIGUOUS_AUTHORIZATION = "Send exactly one Authorization header with one Bearer token."
+
+
+class MalformedAuthorization:
+    """An Authorization that names Bearer but cannot be read as exactly one token."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def bearer_credential(values: list[str]) -> str | MalformedAuthorization | None:
+    """The one bearer token of a request's `Authorization` headers.
+
+    None when there is none to use (no header, another scheme, or an empty `Bearer `, which
+    an unconfigured SDK sends: decisions.md "Wire"). Several headers, or several credentials
+    in one (`Bearer a b`, `Bearer a, Bearer b`), are ambiguous: which one counts would depend
+    on which a component happens to read, so they are refused.
+    """
+    if len(values) > 1:
+        return MalformedAuthorization(AMBIGUOUS_AUTHORIZATION)
+    if not values:
+        return None
+    value = values[0].strip(" \t")
+    scheme = _BEARER_SCHEME.match(value)
+    if scheme is None:
+        return None
+    token = value[scheme.end() :]
+    if not token:
+        return None
+    if any(c in token for c in " \t,"):
+        return MalformedAuthorization(AMBIGUOUS_AUTHORIZATION)
+    return token
 
 
 _JSON_TYPES = (b"application/json", b"application/vnd.docplanner+json")

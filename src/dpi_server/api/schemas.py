@@ -8,8 +8,31 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
+from dpi_server.api.text_limits import (
+    BREAK_TOO_LONG,
+    BreakDescription,
+    Code,
+    Comment,
+    CustomName,
+    DateText,
+    Description,
+    Email,
+    Id,
+    InsuranceNumber,
+    Label,
+    Nin,
+    PersonName,
+    Phone,
+    Reason,
+    RequiredDateText,
+    RequiredId,
+    RequiredPersonName,
+    RequiredPhone,
+    break_too_long,
+)
 from dpi_server.domain.directory import INSURANCE_SUPPORT
 
 
@@ -19,7 +42,7 @@ class _Body(BaseModel):
 
 class UpdateAddressRequest(_Body):
     # Checked in the domain, so that a bad value gets one stable message listing the choices.
-    insurance_support: str = Field(json_schema_extra={"enum": list(INSURANCE_SUPPORT)})
+    insurance_support: Code = Field(json_schema_extra={"enum": list(INSURANCE_SUPPORT)})
 
 
 class AllowedPatients(_Body):
@@ -28,104 +51,126 @@ class AllowedPatients(_Body):
 
 
 class AddAddressServiceRequest(_Body):
-    service_id: str = Field(min_length=1)
+    service_id: RequiredId
     is_price_from: bool | None = None
     # Validated in the domain so that bad prices get the spec's exact 400 message.
     price: Any = None
-    description: str | None = None
+    description: Description | None = None
     is_visible: bool | None = None
     default_duration: int | None = Field(default=None, strict=True)
     allowed_patients: AllowedPatients | None = None
-    custom_name: str | None = None
+    custom_name: CustomName | None = None
 
 
 class UpdateAddressServiceRequest(_Body):
     is_price_from: bool | None = None
     price: Any = None
-    description: str | None = None
+    description: Description | None = None
     default_duration: int | None = Field(default=None, strict=True)
     is_visible: bool | None = None
     allowed_patients: AllowedPatients | None = None
-    custom_name: str | None = None
+    custom_name: CustomName | None = None
 
 
 class InsurancePlanRef(_Body):
-    insurance_plan_id: str
+    insurance_plan_id: Id
 
 
 class AddressInsuranceProviderRequest(_Body):
-    insurance_provider_id: str = Field(min_length=1)
+    insurance_provider_id: RequiredId
     insurance_plans: list[InsurancePlanRef] | None = None
 
 
 class PeriodServiceBody(_Body):
-    address_service_id: str
+    address_service_id: Id
     duration: int = Field(strict=True)
 
 
 class ReplaceSlotsPeriodBody(_Body):
-    start: str
-    end: str
+    start: DateText
+    end: DateText
     address_services: list[PeriodServiceBody] | None = None
-    insurance_accepted: str | None = None
+    insurance_accepted: Code | None = None
     insurance_providers: list[int] | None = None
 
 
+# 12 weeks of one-minute periods would be 120,000; a clinic's real week has tens. The bound
+# keeps one request's validation work small (docs/decisions.md "Slots and calendars").
+MAX_PERIODS_PER_PAYLOAD = 10_000
+
+
 class ReplaceSlotsRequest(_Body):
-    slots: list[ReplaceSlotsPeriodBody]
+    slots: list[ReplaceSlotsPeriodBody] = Field(max_length=MAX_PERIODS_PER_PAYLOAD)
 
 
 class PatientBody(_Body):
-    name: str = Field(min_length=1)
-    phone: str = Field(min_length=1)
-    surname: str | None = None
-    email: str | None = None
-    birth_date: str | None = None
-    nin: str | None = None
+    name: RequiredPersonName
+    phone: RequiredPhone
+    surname: PersonName | None = None
+    email: Email | None = None
+    birth_date: DateText | None = None
+    nin: Nin | None = None
     gender: Literal["m", "f"] | None = None
-    insurance_number: str | None = None
+    insurance_number: InsuranceNumber | None = None
     marketing_consent: bool | None = None
     data_privacy_consent: bool | None = None
 
 
 class BookSlotRequest(_Body):
-    address_service_id: str = Field(min_length=1)
+    address_service_id: RequiredId
     duration: int = Field(strict=True)
     patient: PatientBody
     is_returning: bool = False
     is_recurring: bool = False
-    comment: str | None = None
-    label: str | None = None
-    insurance_provider_id: str | None = None
-    insurance_plan_id: str | None = None
+    comment: Comment | None = None
+    label: Label | None = None
+    insurance_provider_id: Id | None = None
+    insurance_plan_id: Id | None = None
 
 
 class MoveBookingRequest(_Body):
-    address_service_id: str = Field(min_length=1)
-    start: str = Field(min_length=1)
+    address_service_id: RequiredId
+    start: RequiredDateText
     duration: int | None = Field(default=None, strict=True)
-    address_id: str | None = None
+    address_id: Id | None = None
 
 
 class CancelBookingRequest(_Body):
-    reason: str | None = None
+    reason: Reason | None = None
 
 
 class ConfirmBookingRequest(_Body):
-    confirmed_by: str
+    confirmed_by: Code
+
+
+def _bounded_break(since: object, till: str | None) -> str | None:
+    """Keyed `till`: a break longer than a year (decisions.md "Hardening")."""
+    if isinstance(since, str) and break_too_long(since, till):
+        raise PydanticCustomError("break_too_long", BREAK_TOO_LONG)
+    return till
 
 
 class AddCalendarBreakRequest(_Body):
-    since: str | None = None
-    till: str | None = None
-    description: str | None = None
+    since: DateText | None = None
+    till: DateText | None = None
+    description: BreakDescription | None = None
     apply_on_coupled_addresses: bool = False
+
+    @field_validator("till")
+    @classmethod
+    def _not_too_long(cls, till: str | None, info: ValidationInfo) -> str | None:
+        return _bounded_break(info.data.get("since"), till)
 
 
 class MoveCalendarBreakRequest(_Body):
-    since: str | None = None
-    till: str | None = None
+    since: DateText | None = None
+    till: DateText | None = None
+
+    @field_validator("till")
+    @classmethod
+    def _not_too_long(cls, till: str | None, info: ValidationInfo) -> str | None:
+        return _bounded_break(info.data.get("since"), till)
 
 
 class OpinionRequestBody(_Body):
-    phone: str | None = None
+    phone: Phone | None = None

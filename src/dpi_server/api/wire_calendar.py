@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from dpi_server.api.wire import address_service
@@ -25,8 +25,49 @@ def calendar_break(value: CalendarBreak, zone: tzinfo) -> dict[str, Any]:
     }
 
 
+_HOUR = timedelta(hours=1)
+_LAST_SECOND = timedelta(minutes=59, seconds=59)
+_MINUTES_SECONDS = [f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)]
+# (zone, UTC year, month, day, hour) -> the local "YYYY-MM-DDTHH:" and "+HH:MM" of that hour,
+# or _GENERAL when the hour holds an offset change or the offset is not whole hours.
+_HOURS: dict[tuple[tzinfo, int, int, int, int], tuple[str, str]] = {}
+_GENERAL = ("", "")
+_HOURS_MAX = 50_000
+
+
+def format_instant(value: datetime, zone: tzinfo) -> str:
+    """`format_datetime(value, zone)`, several times faster for the many starts of getSlots.
+
+    A 77-day answer renders ~3,700 starts, and `astimezone` + `isoformat` on a ZoneInfo
+    datetime was most of its time. Within one UTC hour a zone's offset is constant (the check
+    below makes sure), and with a whole-hour offset the local minutes and seconds are the UTC
+    ones: so each hour's local prefix and offset are computed once and each start only picks
+    its "MM:SS" from a table. Anything unusual takes the general path.
+    """
+    if value.tzinfo is not UTC or value.microsecond:
+        return format_datetime(value, zone)
+    key = (zone, value.year, value.month, value.day, value.hour)
+    parts = _HOURS.get(key)
+    if parts is None:
+        top = datetime(value.year, value.month, value.day, value.hour, tzinfo=UTC)
+        first, last = top.astimezone(zone), (top + _LAST_SECOND).astimezone(zone)
+        offset = first.utcoffset()
+        if offset is None or offset != last.utcoffset() or offset % _HOUR:
+            parts = _GENERAL
+        else:
+            text = first.isoformat()
+            parts = (text[:14], text[19:])
+        if len(_HOURS) >= _HOURS_MAX:
+            _HOURS.clear()
+        _HOURS[key] = parts
+    if parts is _GENERAL:
+        return format_datetime(value, zone)
+    head, offset_text = parts
+    return f"{head}{_MINUTES_SECONDS[value.minute * 60 + value.second]}{offset_text}"
+
+
 def slot(value: SlotView, zone: tzinfo, with_services: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"start": format_datetime(value.start, zone)}
+    body: dict[str, Any] = {"start": format_instant(value.start, zone)}
     if with_services:
         body["address_services"] = {
             "_items": [address_service(s, frozenset(), duration=d) for s, d in value.services]

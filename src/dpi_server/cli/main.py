@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from dpi_server.cli import clients, notifications
+from dpi_server.cli.postman import postman
 from dpi_server.cli.serve import serve
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app.command("worker")(notifications.worker)
 clients.app.command("delivery")(notifications.delivery)
 app.add_typer(clients.app, name="client")
 app.add_typer(notifications.app, name="notifications")
+app.command("postman")(postman)
 
 
 @app.command("openapi")
@@ -27,11 +29,20 @@ def openapi(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="File to write; default stdout"
     ),
+    responses: bool = typer.Option(
+        False, "--responses", help="List each operation's responses instead of the document"
+    ),
 ) -> None:
     """Print (or write) the OpenAPI document of the API."""
+    from dpi_server.api.contract.document import response_table
     from dpi_server.api.openapi import openapi_document
 
-    text = json.dumps(openapi_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    document = openapi_document()
+    if responses:
+        lines = [" ".join(row) for row in response_table(document)]
+        text = "\n".join(lines) + "\n"
+    else:
+        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     if output is None:
         typer.echo(text, nl=False)
     else:

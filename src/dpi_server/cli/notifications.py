@@ -23,6 +23,7 @@ from dpi_server.cli.common import (
     run_action,
 )
 from dpi_server.domain.notifications import DEFAULT_API_KEY_HEADER, OPTIONAL_EVENTS, STATES
+from dpi_server.services.leadership import run_as_leader
 from dpi_server.services.notifications import DeliveryChange
 from dpi_server.workers.dispatcher import Dispatcher
 
@@ -31,14 +32,21 @@ app = typer.Typer(help="Inspect and retry notification copies (the delivery log)
 
 @contextlib.asynccontextmanager
 async def dispatcher_beside(container: Container) -> AsyncIterator[Dispatcher]:
-    """A dispatcher task for as long as the block runs (`dpi serve`, `dpi worker`)."""
+    """A dispatcher task for as long as the block runs (`dpi serve`). With a leader lease
+    (PostgreSQL, or a SQLite file) it runs only in the process holding it, so `--workers N`
+    runs one dispatcher, and another process takes over if that one dies."""
     dispatcher = Dispatcher(container.services.delivery, container.services.clock)
-    task = asyncio.create_task(dispatcher.run(), name="dpi-dispatcher")
+    lease = container.leader_lease
+    work = dispatcher.run() if lease is None else run_as_leader(lease, dispatcher.run)
+    task = asyncio.create_task(work, name="dpi-dispatcher")
     try:
         yield dispatcher
     finally:
         dispatcher.stop()
-        await task
+        if lease is not None:
+            task.cancel()  # run_as_leader starts the work again until cancelled
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def worker(
@@ -89,7 +97,7 @@ def list_copies(
     """Notification copies, newest first, with their state and attempts."""
 
     async def action(container: Container) -> None:
-        found = await container.services.notifications.list_copies(client_id, state, limit)
+        found = await container.services.notification_admin.list_copies(client_id, state, limit)
         table = Table("id", "client", "name", "mode", "state", "attempts", "created", "due")
         for c in found:
             table.add_row(
@@ -116,7 +124,7 @@ def show(
     """One copy: its body and every attempt (time, status, latency, error)."""
 
     async def action(container: Container) -> None:
-        record, body, attempts = await container.services.notifications.show_copy(delivery_id)
+        record, body, attempts = await container.services.notification_admin.show_copy(delivery_id)
         console.print(
             f"copy {record.delivery_id} of {record.client_id}: {record.name}, {record.mode}, "
             f"{record.state}, {record.attempts} attempt(s)"
@@ -145,7 +153,7 @@ def retry(
     """Send a push copy again now, with a fresh retry schedule."""
 
     async def action(container: Container) -> None:
-        await container.services.notifications.retry_copy(delivery_id)
+        await container.services.notification_admin.retry_copy(delivery_id)
         console.print(f"copy {delivery_id} is due now")
 
     run_action(data_dir, database_url, action)
@@ -185,7 +193,7 @@ def delivery(
     )
 
     async def action(container: Container) -> None:
-        done = await container.services.notifications.configure(client_id, change)
+        done = await container.services.notification_admin.configure(client_id, change)
         s = done.settings
         shown = {
             "client_id": done.client_id,

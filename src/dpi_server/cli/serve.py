@@ -15,10 +15,14 @@ import uvicorn
 from rich.panel import Panel
 from rich.table import Table
 
+from dpi_server.adapters.private_files import private_dir, private_file, write_private
 from dpi_server.adapters.tls import ensure_self_signed, validate_pair
 from dpi_server.bootstrap import Container, build, build_app
 from dpi_server.cli.common import console, err_console, make_settings
+from dpi_server.cli.http_protocol import limited_protocol
+from dpi_server.cli.logs import configure_logging
 from dpi_server.cli.notifications import dispatcher_beside
+from dpi_server.cli.workers import Worker, supervise
 from dpi_server.config import Settings
 from dpi_server.domain.locales import LOCALES
 from dpi_server.sandbox.seed import is_empty, seed_demo_estate
@@ -48,9 +52,14 @@ def _tls_pair(settings: Settings, container: Container) -> tuple[Path, Path] | N
 
 
 async def _first_run(settings: Settings, container: Container, ca_cert: str | None) -> None:
-    """Seed on an empty database and (re)write the credentials file with current URLs."""
+    """Seed on an empty database and (re)write the credentials file with current URLs.
+
+    Secrets are printed only when they are created; a restart points to the file instead,
+    so logs that collect a server's output collect no copies (issue #12, item 4).
+    """
     path = settings.data_dir / CREDENTIALS_FILE
     stored: dict[str, Any] = {}
+    created = False
     if await is_empty(container.services) and settings.seed_demo:
         estate = await seed_demo_estate(container.services, settings.default_locale)
         stored = {
@@ -58,7 +67,9 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
             "client_secret": estate.client.client_secret,
             "operator_token": secrets.token_hex(24),
         }
+        created = True
     elif path.exists():
+        private_file(path)
         stored = json.loads(path.read_text())
     if not stored:
         return
@@ -79,20 +90,26 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
             "ca_cert",
         )
     }
-    path.write_text(json.dumps(ordered, indent=2) + "\n")
-    path.chmod(0o600)
-    _print_credentials(ordered, path, settings)
+    write_private(path, json.dumps(ordered, indent=2) + "\n")
+    if created:
+        _print_credentials(ordered, path, settings)
+    else:
+        console.print(
+            f"Demo credentials (client secret, operator token) are in {path}; "
+            f"API at {ordered['api_base_url']}",
+            soft_wrap=True,
+        )
 
 
 def _print_credentials(creds: dict[str, Any], path: Path, settings: Settings) -> None:
     table = Table(show_header=False, box=None)
     for key, value in creds.items():
         table.add_row(f"[bold]{key}[/bold]", str(value))
-    console.print(Panel(table, title="dpi demo credentials", subtitle=str(path)))
+    console.print(Panel(table, title="dpi demo credentials (shown once)", subtitle=str(path)))
     cacert = f" --cacert {creds['ca_cert']}" if creds.get("ca_cert") else ""
     console.print(
-        "Try it:\n"
-        f"  curl{cacert} -u '{creds['client_id']}:{creds['client_secret']}' "
+        "Try it (the secret is in the file above; it is not printed again):\n"
+        f'  curl{cacert} -u "$CLIENT_ID:$CLIENT_SECRET" '
         f"{creds['token_url']} -d 'grant_type=client_credentials&scope=integration'\n"
         f"  curl{cacert} -H 'Authorization: Bearer <access_token>' "
         f"{creds['api_base_url']}/facilities",
@@ -106,22 +123,47 @@ def _absolute(path: Path) -> str:
     return str(path.resolve())
 
 
-async def _serve(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+async def _prepare(settings: Settings) -> tuple[Path, Path] | None:
+    """What runs once before serving: migrate, the TLS pair, the first-run seed."""
+    private_dir(settings.data_dir)
+    if settings.host in ("0.0.0.0", "::") and not settings.public_host:
+        log.warning(
+            "bound to %s without --public-host: redirects and URLs for unknown Host headers "
+            "will name 127.0.0.1",
+            settings.host,
+        )
     container = build(settings)
-    await container.migrate()
-    pair = _tls_pair(settings, container)
-    await _first_run(settings, container, _absolute(pair[0]) if pair else None)
+    try:
+        await container.migrate()
+        pair = _tls_pair(settings, container)
+        await _first_run(settings, container, _absolute(pair[0]) if pair else None)
+    finally:
+        await container.close()
+    return pair
+
+
+async def _serve(settings: Settings, worker: Worker | None = None) -> None:
+    """Serve in this process; a `--workers` child gets its sockets from the supervisor."""
+    if worker is not None:
+        # A spawned child starts with no logging set up: the same masked handlers as the parent.
+        configure_logging()
+    pair = await _prepare(settings) if worker is None else worker.tls_pair
+    container = build(settings)
     app = build_app(container)
     common: dict[str, Any] = {
         "host": settings.host,
         "proxy_headers": settings.proxy_headers,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "log_level": "info",
+        "log_config": None,  # configured in serve() (and per worker), credentials masked
+        "access_log": settings.access_log,
         "server_header": False,
+        # Limits on the request head and parser errors in our envelope (cli/http_protocol.py).
+        "http": limited_protocol(settings.max_header_bytes, settings.max_headers),
+        "ws": "none",  # the API has no WebSocket; an Upgrade is served as plain HTTP
     }
     servers = []
-    if pair is None:
+    if pair is None and (worker is None or worker.index == 0):
         err_console.print(
             Panel(
                 "INSECURE: serving the API over plain HTTP. Tokens and patient data travel "
@@ -129,6 +171,7 @@ async def _serve(settings: Settings) -> None:
                 style="bold red",
             )
         )
+    if pair is None:
         servers.append(uvicorn.Server(uvicorn.Config(app, port=settings.port, **common)))
     else:
         cert, key = pair
@@ -153,9 +196,19 @@ async def _serve(settings: Settings) -> None:
     try:
         async with contextlib.AsyncExitStack() as stack:
             if settings.notify_dispatcher:
-                # Push delivery, retries, expiry and purge run beside the API (README).
+                # Push delivery, retries, expiry and purge beside the API, in one process of
+                # however many serve (the leader lease; README "Notifications").
                 await stack.enter_async_context(dispatcher_beside(container))
-            await asyncio.gather(*(server.serve() for server in servers))
+            if worker is None:
+                await asyncio.gather(*(server.serve() for server in servers))
+            else:
+                # The supervisor bound the API socket first and the redirect socket second.
+                await asyncio.gather(
+                    *(
+                        s.serve(sockets=[sock])
+                        for s, sock in zip(servers, worker.sockets, strict=True)
+                    )
+                )
     finally:
         await container.close()
 
@@ -180,6 +233,9 @@ def serve(
     ),
     tls_cert: Path | None = typer.Option(None, help="PEM certificate [env DPI_TLS_CERT]"),
     tls_key: Path | None = typer.Option(None, help="PEM private key [env DPI_TLS_KEY]"),
+    public_host: str | None = typer.Option(
+        None, help="Host named in redirects and URLs for unknown Hosts [env DPI_PUBLIC_HOST]"
+    ),
     public_https_port: int | None = typer.Option(
         None, help="Port named in HTTPS redirects [env DPI_PUBLIC_HTTPS_PORT; --port]"
     ),
@@ -195,6 +251,9 @@ def serve(
     token_lifetime: int | None = typer.Option(
         None, help="Access-token lifetime, seconds [env DPI_TOKEN_LIFETIME_SECONDS; 86400]"
     ),
+    workers: int | None = typer.Option(
+        None, help="API processes sharing the port(s) [env DPI_WORKERS; 1]"
+    ),
 ) -> None:
     """Run the API. On an empty data dir: migrate, seed a demo estate, print credentials."""
     settings = make_settings(
@@ -207,14 +266,20 @@ def serve(
         redis_url=redis_url,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        public_host=public_host,
         public_https_port=public_https_port,
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         default_locale=default_locale,
         token_lifetime_seconds=token_lifetime,
+        workers=workers,
     )
+    configure_logging()
     try:
-        asyncio.run(_serve(settings))
+        if settings.workers > 1:
+            supervise(settings, asyncio.run(_prepare(settings)), _serve)
+        else:
+            asyncio.run(_serve(settings))
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -83,8 +83,12 @@ class VisitDetails:
     visit_payment: bool = False
 
 
+def duration_is_valid(duration: int) -> bool:
+    return 1 <= duration <= 24 * 60
+
+
 def check_booking_duration(duration: int) -> None:
-    if not 1 <= duration <= 24 * 60:
+    if not duration_is_valid(duration):
         raise errors.FieldErrors({"duration": ["This value should be between 1 and 1440."]})
 
 
@@ -221,39 +225,25 @@ def move(
     confirmation and presence). `target.busy` must not count the moved visit itself; the
     caller has checked `require_bookable` on the target's calendar."""
     length = duration or booking.duration
-    require_fit(target, start, length, service.id, now, zone)
     canceled = booking.cancel(author_value(actor), now)
-    values = {k: getattr(booking, k) for k in _CARRIED_OVER}
-    replacement = NewBooking(
-        **values,
-        facility_id=target.address.facility_id,
-        doctor_id=target.address.doctor_id,
-        address_id=target.address.id,
-        address_service_id=service.id,
-        start=start,
-        duration=length,
-        status=BOOKED,
+    kept = VisitDetails(
+        patient=booking.patient,
+        comment=booking.comment,
+        label=booking.label,
+        is_returning=booking.is_returning,
+        is_recurring=booking.is_recurring,
+        insurance_provider_id=booking.insurance_provider_id,
+        insurance_plan_id=booking.insurance_plan_id,
+        visit_payment=booking.visit_payment,
+    )
+    draft = book(target, service, start, length, kept, actor, now, zone)
+    replacement = replace(
+        draft,
         booked_by=booking.booked_by,
-        booked_at=now,
-        signature=str(uuid.uuid4()),
+        visit_payment_status=booking.visit_payment_status,
         origin_booking_id=booking.origin_booking_id or booking.id,
-        created_by_client_pk=_client_pk(actor),
     )
     return canceled, replacement
-
-
-# What a moved visit keeps of the original.
-_CARRIED_OVER = (
-    "patient",
-    "comment",
-    "label",
-    "is_returning",
-    "is_recurring",
-    "insurance_provider_id",
-    "insurance_plan_id",
-    "visit_payment",
-    "visit_payment_status",
-)
 
 
 def moved(old: Booking, new: Booking, actor: Actor, now: datetime) -> BookingMoved:

@@ -95,3 +95,34 @@ def decide(*, allowed: bool, limit: int, used: int, reset_at: datetime, now: dat
         reset_at=reset_at,
         retry_after_seconds=0 if allowed else seconds_until(reset_at, now),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Lockout after repeated failures: `free` failures cost nothing, then each further one
+    locks the key for `base_seconds`, doubling per failure up to `max_seconds`. A key whose
+    last failure is `forget_after_seconds` old starts again from zero."""
+
+    free: int
+    base_seconds: int
+    max_seconds: int
+    forget_after_seconds: int
+
+    def lock_seconds(self, failures: int) -> int:
+        """How long the key stays locked after its `failures`-th failure (0: not locked)."""
+        over = failures - self.free
+        if over <= 0:
+            return 0
+        # Capped before exponentiation so a long attack never builds a huge integer.
+        return min(self.max_seconds, self.base_seconds * (1 << min(over - 1, 32)))
+
+    def is_stale(self, last_failure: datetime, now: datetime) -> bool:
+        return now - last_failure >= timedelta(seconds=self.forget_after_seconds)
+
+    def locked_until(self, failures: int, last_failure: datetime, now: datetime) -> datetime | None:
+        """The end of the lock that `failures` failures, the last at `last_failure`, impose;
+        None when there is no lock at `now`."""
+        if failures <= 0 or self.is_stale(last_failure, now):
+            return None
+        until = last_failure + timedelta(seconds=self.lock_seconds(failures))
+        return until if until > now else None

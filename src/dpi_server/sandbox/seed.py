@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dpi_server.domain.actors import OperatorActor
+from dpi_server.services.access import AddressRef
+from dpi_server.services.address_services import NewAddressService
 from dpi_server.services.clients import CreatedClient
+from dpi_server.services.estate_admin import NewAddress, NewDoctor
 from dpi_server.services.registry import Services
 
 DEMO_CLIENT_NAME = "Demo integration"
@@ -60,123 +64,99 @@ _FACILITIES = (
 
 
 async def seed_demo_estate(services: Services, locale: str = "pl") -> DemoEstate:
-    """Create the demo estate and its API client; call only on an empty database."""
-    facility_ids: list[int] = []
+    """Create the demo estate and its API client through the operator's use cases; call only
+    on an empty database."""
+    operator = OperatorActor()
+    admin = services.estate_admin
+    spec_ids = [await admin.add_specialization(operator, locale, n) for n in _SPECIALIZATIONS]
+    service_ids = [
+        await admin.add_service(
+            operator,
+            locale,
+            name,
+            is_diagnostic=diagnostic,
+            specialization_ids=[spec_ids[i] for i in specs],
+        )
+        for name, diagnostic, specs in _SERVICES
+    ]
+    provider_ids = [
+        await admin.add_insurance_provider(operator, locale, name, plans)
+        for name, plans in _INSURANCE
+    ]
+    facility_ids = [
+        await admin.add_facility(operator, locale, name) for name, *_rest in _FACILITIES
+    ]
     doctor_ids: list[int] = []
-    address_ids: list[int] = []
-    async with services.uow(write=True) as uow:
-        w = uow.estate_writer
-        spec_ids = [await w.add_specialization(locale, name) for name in _SPECIALIZATIONS]
-        service_ids = [
-            await w.add_service(
-                locale,
-                name,
-                is_diagnostic=diagnostic,
-                specialization_ids=[spec_ids[i] for i in specs],
+    paths: list[AddressRef] = []
+    for index, (name, surname, commercial, specs, license_no, facs) in enumerate(_DOCTORS):
+        slug = f"{name}-{surname}".lower()
+        doctor = NewDoctor(
+            name,
+            surname,
+            is_commercial=commercial,
+            profile_url=f"https://www.znanylekarz.pl/{slug}",
+            specialization_ids=tuple(spec_ids[i] for i in specs),
+            license_numbers=(license_no,),
+        )
+        doctor_id = await admin.add_doctor(
+            operator, locale, doctor, [facility_ids[f] for f in facs]
+        )
+        doctor_ids.append(doctor_id)
+        for fac in facs:
+            facility_id = facility_ids[fac]
+            fname, city, post, street = _FACILITIES[fac]
+            address = NewAddress(
+                fname,
+                city_name=city,
+                post_code=post,
+                street=street,
+                visit_payment=index == 1,
+                commercial_type="premium" if commercial else "basic",
+                insurance_support="private_and_insurance" if index % 2 else "private",
+                extra_field_gender=index == 3,
+                extra_field_nin=index in (1, 3),
+                extra_field_birth_date=index == 3,
+                payment_account=f"PL-ACC-{facility_id}",
             )
-            for name, diagnostic, specs in _SERVICES
-        ]
-        provider_ids = [
-            await w.add_insurance_provider(locale, name, plans) for name, plans in _INSURANCE
-        ]
-        for name, _city, _post, _street in _FACILITIES:
-            facility_ids.append(await w.add_facility(locale, name))
-        for index, (name, surname, commercial, specs, license_no, facs) in enumerate(_DOCTORS):
-            slug = f"{name}-{surname}".lower()
-            doctor_id = await w.add_doctor(
-                locale,
-                name,
-                surname,
-                is_commercial=commercial,
-                profile_url=f"https://www.znanylekarz.pl/{slug}",
-                specialization_ids=[spec_ids[i] for i in specs],
-                license_numbers=[license_no],
+            address_id = await admin.add_address(operator, facility_id, doctor_id, address)
+            paths.append(AddressRef(facility_id, doctor_id, address_id))
+        if index in (0, 5):  # two doctors also consult online
+            facility_id = facility_ids[facs[0]]
+            online = NewAddress(
+                "Konsultacje online",
+                is_online_only=True,
+                visit_payment=True,
+                payment_account=f"PL-ACC-{facility_id}",
             )
-            doctor_ids.append(doctor_id)
-            for fac in facs:
-                facility_id = facility_ids[fac]
-                await w.connect_doctor(doctor_id, facility_id)
-                fname, city, post, street = _FACILITIES[fac]
-                address_ids.append(
-                    await w.add_address(
-                        facility_id,
-                        doctor_id,
-                        name=fname,
-                        city_name=city,
-                        post_code=post,
-                        street=street,
-                        is_online_only=False,
-                        visit_payment=index == 1,
-                        commercial_type="premium" if commercial else "basic",
-                        insurance_support="private_and_insurance" if index % 2 else "private",
-                        extra_field_gender=index == 3,
-                        extra_field_nin=index in (1, 3),
-                        extra_field_birth_date=index == 3,
-                        payment_account=f"PL-ACC-{facility_id}",
-                    )
-                )
-            if index in (0, 5):  # two doctors also consult online
-                address_ids.append(
-                    await w.add_address(
-                        facility_ids[facs[0]],
-                        doctor_id,
-                        name="Konsultacje online",
-                        city_name=None,
-                        post_code=None,
-                        street=None,
-                        is_online_only=True,
-                        visit_payment=True,
-                        commercial_type="premium",
-                        insurance_support="private",
-                        extra_field_gender=False,
-                        extra_field_nin=False,
-                        extra_field_birth_date=False,
-                        payment_account=f"PL-ACC-{facility_ids[facs[0]]}",
-                    )
-                )
-        await uow.commit()
+            address_id = await admin.add_address(operator, facility_id, doctor_id, online)
+            paths.append(AddressRef(facility_id, doctor_id, address_id))
 
     # Each address offers a general consultation plus the doctor's own specialities.
-    async with services.uow(write=True) as uow:
-        now = services.clock.now()
-        for address_id in address_ids:
-            address = await uow.directory.get_address(address_id)
-            assert address is not None
-            doctor_index = doctor_ids.index(address.doctor_id)
-            spec = _DOCTORS[doctor_index][3][0]
-            wanted = [1] if address.is_online_only else [0]
-            wanted += [i for i, (_n, _d, specs) in enumerate(_SERVICES) if spec in specs and i > 1][
-                :2
-            ]
-            for position, service_index in enumerate(wanted):
-                await uow.address_services.add(
-                    address_id,
-                    now,
+    for ref in paths:
+        scope = await services.access.address(operator, ref)
+        spec = _DOCTORS[doctor_ids.index(ref.doctor_id)][3][0]
+        wanted = [1] if scope.address.is_online_only else [0]
+        wanted += [i for i, (_n, _d, specs) in enumerate(_SERVICES) if spec in specs and i > 1][:2]
+        for position, service_index in enumerate(wanted):
+            await services.address_services.add(
+                scope,
+                NewAddressService(
                     service_id=service_ids[service_index],
-                    name=_SERVICES[service_index][0],
-                    price_cents=(150 + 50 * service_index) * 100,
+                    price=150 + 50 * service_index,
                     is_price_from=service_index > 1,
-                    is_default=position == 0,
-                    description=None,
                     default_duration=30 if service_index < 2 else 20,
-                    is_visible=True,
-                    min_age=None,
-                    max_age=None,
-                    custom_name=None,
-                    is_public_insurance_flow=False,
-                )
-            if address.insurance_support != "private":
-                await uow.insurance.link(address_id, provider_ids[1])
-                plans = await uow.insurance.plans(provider_ids[1])
-                await uow.insurance.set_plans(address_id, provider_ids[1], [plans[0].id])
-        await uow.commit()
+                    is_default=position == 0,
+                ),
+            )
+        if scope.address.insurance_support != "private":
+            plans = await services.insurance.plans(locale, provider_ids[1])
+            await services.insurance.put_on_address(scope, provider_ids[1], [plans[0].id])
 
     client = await services.clients.create(DEMO_CLIENT_NAME, locale)
     for facility_id in facility_ids:
         await services.clients.assign_facility(client.client.client_id, facility_id)
-    return DemoEstate(client, facility_ids, doctor_ids, address_ids)
+    return DemoEstate(client, facility_ids, doctor_ids, [ref.address_id for ref in paths])
 
 
 async def is_empty(services: Services) -> bool:
-    async with services.uow() as uow:
-        return await uow.estate_writer.count_facilities() == 0
+    return await services.estate_admin.is_empty()

@@ -60,6 +60,8 @@ class NewAddressService:
     default_duration: int | None = None
     allowed_patients: tuple[int | None, int | None] | None = None
     custom_name: str | None = None
+    # Set by the operator's side only: the API cannot choose an address's default service.
+    is_default: bool = False
 
 
 class AddressServicesService:
@@ -87,7 +89,7 @@ class AddressServicesService:
             availability = await load_availability(
                 uow, address.id, start, start + timedelta(minutes=1)
             )
-            live = {s.id: s for s in await uow.address_services.list(address.id)}
+            live = availability.services
         slot = slot_at(availability.periods, availability.busy, start, self._clock.now())
         if slot is None:
             raise errors.SlotNotFound()
@@ -131,7 +133,7 @@ class AddressServicesService:
                     name=service.name,
                     price_cents=price_cents,
                     is_price_from=bool(new.is_price_from),
-                    is_default=False,
+                    is_default=new.is_default,
                     description=new.description,
                     default_duration=new.default_duration,
                     is_visible=True if new.is_visible is None else new.is_visible,

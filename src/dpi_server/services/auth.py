@@ -12,6 +12,7 @@ from dpi_server.domain.clients import (
     token_expiry,
 )
 from dpi_server.domain.locales import LOCALES, Locale
+from dpi_server.services.cache import HotPathCache, TokenEntry
 from dpi_server.services.ports import Clock
 from dpi_server.services.principal import Principal, RateLimitPolicy
 from dpi_server.services.repositories import UnitOfWorkFactory
@@ -46,10 +47,17 @@ class IssuedToken:
 
 
 class AuthService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, lifetime_seconds: int) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        lifetime_seconds: int,
+        cache: HotPathCache | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._lifetime = lifetime_seconds
+        self._cache = cache
 
     async def issue_token(
         self,
@@ -88,13 +96,24 @@ class AuthService:
         """The principal behind a bearer token presented on `locale`'s host."""
         if not token:
             raise InvalidToken(TOKEN_INVALID)
-        async with self._uow() as uow:
-            found = await uow.tokens.find(hash_credential(token))
-            if found is None:
+        token_hash = hash_credential(token)
+        cache = self._cache
+        entry = await cache.token(token_hash) if cache is not None else None
+        if entry is None:
+            epoch = cache.epoch() if cache is not None else 0
+            async with self._uow() as uow:
+                found = await uow.tokens.find(token_hash)
+                if found is None:
+                    raise InvalidToken(TOKEN_INVALID)
+                client_pk, expires_at = found
+                stored = await uow.clients.get(client_pk)
+            if stored is None:
                 raise InvalidToken(TOKEN_INVALID)
-            client_pk, expires_at = found
-            client = await uow.clients.get(client_pk)
-        if client is None or not client.usable:
+            entry = TokenEntry(stored, expires_at)
+            if cache is not None:
+                cache.remember_token(token_hash, entry, epoch)
+        client, expires_at = entry.client, entry.expires_at
+        if not client.usable:
             raise InvalidToken(TOKEN_INVALID)
         if is_expired(expires_at, self._clock.now()):
             raise InvalidToken(TOKEN_EXPIRED)

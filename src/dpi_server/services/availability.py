@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dpi_server.domain.calendar import Interval, WorkPeriod
+from dpi_server.domain.directory import AddressService
 from dpi_server.services.repositories import UnitOfWork
 
 # The longest service fits inside one single-day period, so a day of margin around a window
@@ -17,6 +18,8 @@ MARGIN = timedelta(days=1, hours=2)
 class Availability:
     periods: list[WorkPeriod]
     busy: list[Interval]
+    # The address's live services by id: what the periods may offer.
+    services: dict[int, AddressService]
 
 
 async def load_availability(
@@ -27,29 +30,16 @@ async def load_availability(
     *,
     ignore_booking_id: int | None = None,
 ) -> Availability:
-    """Periods and busy time around `[start, end)`; periods offer only live services."""
-    live = {s.id for s in await uow.address_services.list(address_id)}
+    """Periods and busy time around `[start, end)`; periods offer only live services.
+
+    Three reads: the live services, the periods, and the busy time (bookings and breaks)."""
+    live = {s.id: s for s in await uow.address_services.list(address_id)}
     periods = []
     for period in await uow.calendar.periods_between(address_id, start - MARGIN, end + MARGIN):
         services = tuple(s for s in period.services if s.address_service_id in live)
         if services:
             periods.append(replace(period, services=services))
-    busy = [
-        Interval(s, e)
-        for booking_id, s, e in await uow.bookings.busy_between(
-            address_id, start - MARGIN, end + MARGIN
-        )
-        if booking_id != ignore_booking_id
-    ]
-    busy += [
-        Interval(b.since, b.till)
-        for b in await uow.calendar.breaks_between(address_id, start - MARGIN, end + MARGIN)
-    ]
-    # Slots held while a real-time client is asked are taken for everyone else (§12).
-    busy += [
-        Interval(s, e)
-        for _, s, e in await uow.notifications.holds_between(
-            address_id, start - MARGIN, end + MARGIN
-        )
-    ]
-    return Availability(periods, busy)
+    busy = await uow.calendar.busy_between(
+        address_id, start - MARGIN, end + MARGIN, ignore_booking_id
+    )
+    return Availability(periods, busy, live)

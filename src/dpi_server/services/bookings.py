@@ -97,30 +97,40 @@ class BookingService:
                 if hold is not None:
                     await uow.notifications.release_hold(hold)
                 calendar = await uow.calendar.get(address.id)
-                service = await uow.address_services.get(request.address_service_id)
+                # The address's live services come with the availability: the requested one
+                # is among them or does not exist here (one read for both). A request that
+                # will fail anyway reads only the service.
+                around = None
+                if start.at is not None and rules.duration_is_valid(request.duration):
+                    end = start.at + timedelta(minutes=request.duration)
+                    around = await load_availability(uow, address.id, start.at, end)
+                    requested = around.services.get(request.address_service_id)
+                else:
+                    requested = await uow.address_services.get(request.address_service_id)
                 service, at = rules.check_book_request(
                     address=address,
                     doctor=scope.doctor,
                     calendar=calendar,
                     may_edit=scope.may_edit(address.facility_id),
-                    service=service,
+                    service=requested,
                     start=start,
                     duration=request.duration,
                 )
+                assert around is not None
                 details = request.details
-                await _check_insurance(
+                names = await _check_insurance(
                     uow, address, details.insurance_provider_id, details.insurance_plan_id
                 )
                 now = self._clock.now()
-                target = await _calendar_at(uow, address, at, request.duration)
+                target = rules.AddressCalendar(address, around.periods, around.busy)
                 draft = rules.book(
                     target, service, at, request.duration, details, scope.actor, now, scope.zone
                 )
                 booking = await uow.bookings.add(draft)
                 uow.collect([rules.booked(booking, scope.actor, now)])
-                view = await _view(uow, booking, chain=True)
                 await uow.commit()
-            return view
+            # A new visit is the newest of its own chain.
+            return BookingView(booking, service, *names, newest_booking_id=booking.id)
 
         return await retrying(attempt)
 
@@ -201,7 +211,8 @@ class BookingService:
                 old = replace(canceled, moved_to_id=created.id)
                 await uow.bookings.save(old)
                 uow.collect([rules.moved(old, created, scope.actor, now)])
-                view = await _view(uow, created, chain=True)
+                # The replacement is the newest visit of its chain.
+                view = replace(await _view(uow, created), newest_booking_id=created.id)
                 await uow.commit()
             return view
 
@@ -324,23 +335,29 @@ async def _calendar_at(
 
 async def _check_insurance(
     uow: UnitOfWork, address: Address, provider_id: int | None, plan_id: int | None
-) -> None:
-    """The provider must be accepted at the address, the plan one of those accepted there."""
+) -> tuple[str | None, str | None]:
+    """The provider must be accepted at the address, the plan one of those accepted there.
+    Returns the provider's and the plan's names, as the booking shows them."""
     if provider_id is None:
         if plan_id is not None:
             raise errors.FieldErrors(
                 {"insurance_plan_id": ["A plan needs its insurance_provider_id."]}
             )
-        return
+        return None, None
     linked = {p.id: p for p in await uow.insurance.address_providers(address.id)}
     if provider_id not in linked:
         raise errors.FieldErrors(
             {"insurance_provider_id": ["This insurance provider is not accepted at this address."]}
         )
-    if plan_id is not None and plan_id not in {p.id for p in linked[provider_id].plans}:
+    provider = linked[provider_id]
+    if plan_id is None:
+        return provider.name, None
+    plan = next((p for p in provider.plans if p.id == plan_id), None)
+    if plan is None:
         raise errors.FieldErrors(
             {"insurance_plan_id": ["This plan is not accepted at this address."]}
         )
+    return provider.name, plan.name
 
 
 async def _view(uow: UnitOfWork, booking: Booking, *, chain: bool = False) -> BookingView:

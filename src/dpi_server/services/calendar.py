@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from dpi_server.domain import errors
 from dpi_server.domain.booking_rules import require_commercial
 from dpi_server.domain.calendar import (
     FreeSlot,
     IncomingPeriod,
+    WorkPeriod,
     coupled_address_ids,
     free_slots,
     replace_days,
@@ -29,12 +31,16 @@ from dpi_server.domain.directory import AddressService
 from dpi_server.domain.events import BreakCreated, BreakMoved, BreakRemoved, Event
 from dpi_server.services.access import AddressScope, BreakScope
 from dpi_server.services.availability import load_availability
+from dpi_server.services.offload import off_loop
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
 from dpi_server.services.transactions import retrying
 
 MAX_SLOTS_RANGE = timedelta(days=180)
 DUPLICATE_WINDOW = timedelta(minutes=3)
+# Beyond these sizes the pure calendar work moves off the event loop (services/offload.py).
+HEAVY_PAYLOAD = 500
+HEAVY_RANGE = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,18 +157,12 @@ class CalendarService:
                 return
             known = {s.id for s in await uow.address_services.list(address.id)}
             providers = {p.id for p in await uow.insurance.address_providers(address.id)}
-            validate_replacement(
-                periods,
-                now=now,
-                zone=zone,
-                address_id=address.id,
-                known_address_service_ids=known,
-                address_insurance_provider_ids=providers,
+            heavy = len(periods) > HEAVY_PAYLOAD
+            incoming, days = await off_loop(
+                heavy, _validated, periods, now, zone, address.id, known, providers
             )
-            incoming = to_work_periods(periods)
-            days = sorted(touched_days(incoming, zone))
             existing = await uow.calendar.periods_on_days(address.id, days)
-            kept = replace_days(existing, incoming, zone)
+            kept = await off_loop(heavy, replace_days, existing, incoming, zone)
             by_day = [(p.start.astimezone(zone).date(), p) for p in kept]
             await uow.calendar.replace_days(address.id, days, by_day)
             await self._ensure_calendar(uow, address.id)
@@ -193,12 +193,16 @@ class CalendarService:
             if not calendar.enabled:
                 return []
             availability = await load_availability(uow, address.id, start, end)
-            services = (
-                {s.id: s for s in await uow.address_services.list(address.id)}
-                if with_services
-                else {}
-            )
-        slots = free_slots(availability.periods, availability.busy, start, end, self._clock.now())
+            services = availability.services
+        slots = await off_loop(
+            end - start > HEAVY_RANGE,
+            free_slots,
+            availability.periods,
+            availability.busy,
+            start,
+            end,
+            self._clock.now(),
+        )
         if not with_services:
             return [SlotView(slot.start, []) for slot in slots]
         return [_slot_view(slot, services) for slot in slots]
@@ -330,6 +334,27 @@ class CalendarService:
             assert address is not None
             raised.append(break_event(kind, member, address, found.at.actor, now))
         return raised
+
+
+def _validated(
+    periods: Sequence[IncomingPeriod],
+    now: datetime,
+    zone: ZoneInfo,
+    address_id: int,
+    known: set[int],
+    providers: set[int],
+) -> tuple[list[WorkPeriod], list[date]]:
+    """replaceSlots' checks, then the periods to store and the days they replace."""
+    validate_replacement(
+        periods,
+        now=now,
+        zone=zone,
+        address_id=address_id,
+        known_address_service_ids=known,
+        address_insurance_provider_ids=providers,
+    )
+    incoming = to_work_periods(periods)
+    return incoming, sorted(touched_days(incoming, zone))
 
 
 async def _group(uow: UnitOfWork, found: CalendarBreak) -> list[CalendarBreak]:

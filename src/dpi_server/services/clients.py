@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from dpi_server.domain.clients import KNOWN_FEATURES, ApiClient, hash_credential
 from dpi_server.domain.locales import LOCALES
+from dpi_server.services.cache import HotPathCache
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import NewClient, UnitOfWorkFactory
 
@@ -22,9 +23,18 @@ class CreatedClient:
 
 
 class ClientAdminService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, cache: HotPathCache | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._cache = cache
+
+    def _changed(self) -> None:
+        """A client, estate or token changed: this process forgets what it cached at once
+        (other processes follow the database's generation counter, services/cache.py)."""
+        if self._cache is not None:
+            self._cache.invalidate()
 
     async def create(
         self,
@@ -77,6 +87,7 @@ class ClientAdminService:
             await uow.clients.revoke(client.pk, self._clock.now())
             await uow.tokens.delete_for_client(client.pk)
             await uow.commit()
+        self._changed()
 
     async def assign_facility(
         self, client_id: str, facility_id: int, *, can_edit: bool = True
@@ -93,6 +104,7 @@ class ClientAdminService:
                 )
             await uow.clients.assign_facility(client.pk, facility_id, can_edit)
             await uow.commit()
+        self._changed()
 
     async def unassign_facility(self, client_id: str, facility_id: int) -> None:
         client = await self._get(client_id)
@@ -102,6 +114,7 @@ class ClientAdminService:
             # yet delivered go too (issue #9 §2).
             await uow.notifications.drop_copies_of_facility(client.pk, facility_id)
             await uow.commit()
+        self._changed()
 
     async def set_limits(
         self,
@@ -131,6 +144,7 @@ class ClientAdminService:
         async with self._uow(write=True) as uow:
             await uow.clients.update(client.pk, **changes)
             await uow.commit()
+        self._changed()
         return await self._get(client_id)
 
     async def set_features(self, client_id: str, features: frozenset[str]) -> None:
@@ -141,3 +155,4 @@ class ClientAdminService:
         async with self._uow(write=True) as uow:
             await uow.clients.update(client.pk, features=features)
             await uow.commit()
+        self._changed()

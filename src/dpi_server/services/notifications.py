@@ -109,7 +109,15 @@ class NotificationService:
 
         return await retrying(attempt)
 
-    # --- operators ----------------------------------------------------------------------------
+
+class NotificationAdminService:
+    """The operator's side: delivery settings and the delivery log, by OAuth client id (the
+    string an operator types, as for `ClientAdminService`)."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
     async def configure(self, client_id: str, change: DeliveryChange) -> ConfiguredDelivery:
         """Set how a client receives notifications; a new signing secret is returned once."""
         for url in (change.push_url, change.realtime_url):

@@ -8,11 +8,19 @@ request out of the count, so only the atomic counter is left to a backend (memor
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import datetime
 from typing import Protocol
 
 from dpi_server.domain.errors import TooManyRequests
-from dpi_server.domain.ratelimit import Decision, WindowKind, decide, window_kind
+from dpi_server.domain.ratelimit import (
+    Backoff,
+    Decision,
+    WindowKind,
+    decide,
+    seconds_until,
+    window_kind,
+)
 from dpi_server.services.principal import Principal
 
 
@@ -35,27 +43,65 @@ class RateLimitStore(Protocol):
         """
         ...
 
+    async def add_failure(self, key: str, now: datetime, forget_after_seconds: int) -> int:
+        """Count one failure under `key` at `now` and return the count; a count whose last
+        failure is `forget_after_seconds` old or older starts again from zero."""
+        ...
+
+    async def failures(self, key: str) -> tuple[int, datetime] | None:
+        """`(count, last failure)` of `key`, or None if it has none (stale ones included)."""
+        ...
+
+    async def forget(self, key: str) -> None:
+        """Drop `key`'s failures."""
+        ...
+
+
+# Failed secrets from one address for one client id: 5 free, then 1 s, 2 s, 4 s... up to 5
+# minutes between guesses; an hour of quiet forgets them. From one address whatever the client
+# id: 20 free, same curve. A correct secret resets its own (client id, address) count only.
+PAIR_BACKOFF = Backoff(free=5, base_seconds=1, max_seconds=300, forget_after_seconds=3600)
+ADDRESS_BACKOFF = Backoff(free=20, base_seconds=1, max_seconds=300, forget_after_seconds=3600)
+
+
+def source_key(address: str) -> str:
+    """The unit a source address is counted in: an IPv4 address, or an IPv6 /64 (one host
+    usually holds a whole /64, so counting single IPv6 addresses would count nothing)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
 
 class RateLimiter:
     """Decides whether a request may proceed; the store is the only shared state.
 
-    Token-endpoint defaults (30 attempts a minute per client id, 60 per source address) leave
-    a legitimate integration plenty of room, since tokens live for hours, while making secret
-    guessing cost days per million tries.
+    The token endpoint (issue #12, item 7) counts every attempt per source address (60 a
+    minute by default: tokens live for hours, so a real integration asks rarely) and throttles
+    *failures* with a growing lockout per (client id, source address) and per source address.
+    No count is kept per client id alone, so failures from one address never lock the right
+    secret out when it comes from another.
     """
 
     def __init__(
         self,
         store: RateLimitStore,
         *,
-        token_client_limit: int = 30,
         token_address_limit: int = 60,
         token_window_seconds: int = 60,
+        pair_backoff: Backoff = PAIR_BACKOFF,
+        address_backoff: Backoff = ADDRESS_BACKOFF,
     ) -> None:
         self._store = store
-        self._token_client_limit = token_client_limit
         self._token_address_limit = token_address_limit
         self._token_window_seconds = token_window_seconds
+        self._pair_backoff = pair_backoff
+        self._address_backoff = address_backoff
 
     async def check(self, principal: Principal, method: str, now: datetime) -> Decision | None:
         """Count an API request against the client's read or write window.
@@ -82,30 +128,50 @@ class RateLimiter:
         claimed, held_until = await self._store.claim(f"throttle:{key}", interval_seconds, now)
         return decide(allowed=claimed, limit=1, used=1, reset_at=held_until, now=now)
 
-    async def token_attempt(self, client_id: str | None, source_ip: str, now: datetime) -> Decision:
-        """Count one token request per source address and per client id.
+    @staticmethod
+    def _token_keys(client_id: str | None, source_ip: str) -> tuple[str, str | None]:
+        source = source_key(source_ip)
+        if not client_id:
+            return f"token:addr:{source}", None
+        # Client ids come from unauthenticated input; hashing bounds the key length.
+        digest = hashlib.sha256(client_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"token:addr:{source}", f"token:pair:{digest}:{source}"
 
-        Raises `TooManyRequests` (with `retry_after`) when either quota is used up; otherwise
-        returns the tighter of the two decisions. The address is checked first so that a flood
-        from one host does not also burn the quota of the client id it names.
+    async def token_gate(self, client_id: str | None, source_ip: str, now: datetime) -> None:
+        """Before a secret is checked: raise `TooManyRequests` (with `retry_after`) while the
+        address is over its attempt window, or it or this (client id, address) is locked.
+
+        Checked before the secret so that a locked guesser learns nothing, whatever it sends.
         """
-        window = self._token_window_seconds
+        address_key, pair_key = self._token_keys(client_id, source_ip)
+        for key, backoff in ((pair_key, self._pair_backoff), (address_key, self._address_backoff)):
+            if key is None:
+                continue
+            found = await self._store.failures(key)
+            if found is None:
+                continue
+            until = backoff.locked_until(found[0], found[1], now)
+            if until is not None:
+                raise TooManyRequests(retry_after=seconds_until(until, now))
         decision = await self._count(
-            f"token:addr:{source_ip}", self._token_address_limit, window, now
+            f"{address_key}:attempts", self._token_address_limit, self._token_window_seconds, now
         )
         if not decision.allowed:
             raise TooManyRequests(retry_after=decision.retry_after_seconds)
-        if client_id:
-            # Client ids come from unauthenticated input; hashing bounds the key length.
-            digest = hashlib.sha256(client_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-            per_client = await self._count(
-                f"token:client:{digest}", self._token_client_limit, window, now
-            )
-            if not per_client.allowed:
-                raise TooManyRequests(retry_after=per_client.retry_after_seconds)
-            if per_client.remaining < decision.remaining:
-                decision = per_client
-        return decision
+
+    async def token_failed(self, client_id: str | None, source_ip: str, now: datetime) -> None:
+        """Record a refused secret (or an unknown client id) from `source_ip`."""
+        address_key, pair_key = self._token_keys(client_id, source_ip)
+        await self._store.add_failure(address_key, now, self._address_backoff.forget_after_seconds)
+        if pair_key is not None:
+            await self._store.add_failure(pair_key, now, self._pair_backoff.forget_after_seconds)
+
+    async def token_succeeded(self, client_id: str, source_ip: str) -> None:
+        """A correct secret clears its own (client id, address) failures, nothing else: the
+        address count stays, or one valid client would let its host guess others' secrets."""
+        _, pair_key = self._token_keys(client_id, source_ip)
+        if pair_key is not None:
+            await self._store.forget(pair_key)
 
     async def _count(self, key: str, limit: int, window_seconds: int, now: datetime) -> Decision:
         allowed, used, window_end = await self._store.acquire(key, limit, window_seconds, now)

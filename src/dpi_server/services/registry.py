@@ -12,9 +12,10 @@ from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.delivery import DeliveryService
 from dpi_server.services.directory import DirectoryService
+from dpi_server.services.estate_admin import EstateAdminService
 from dpi_server.services.insurance import InsuranceService
 from dpi_server.services.marketplace import MarketplaceService
-from dpi_server.services.notifications import NotificationService
+from dpi_server.services.notifications import NotificationAdminService, NotificationService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter
 from dpi_server.services.repositories import UnitOfWorkFactory
@@ -27,6 +28,7 @@ class Services:
     access: AccessService
     auth: AuthService
     clients: ClientAdminService
+    estate_admin: EstateAdminService
     directory: DirectoryService
     address_services: AddressServicesService
     insurance: InsuranceService
@@ -34,5 +36,6 @@ class Services:
     calendar: CalendarService
     bookings: BookingService
     notifications: NotificationService
+    notification_admin: NotificationAdminService
     delivery: DeliveryService
     marketplace: MarketplaceService

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from dpi_server.domain.bookings import Booking, NewBooking
-from dpi_server.domain.calendar import WorkPeriod
+from dpi_server.domain.calendar import Interval, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 from dpi_server.domain.clients import ApiClient
 from dpi_server.domain.directory import (
@@ -189,6 +189,13 @@ class CalendarRepository(Protocol):
     async def breaks_between(
         self, address_id: int, since: datetime, till: datetime
     ) -> list[CalendarBreak]: ...
+    async def busy_between(
+        self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
+    ) -> list[Interval]:
+        """Time taken at the address around [start, end): live bookings (but the ignored one),
+        breaks and slots held by the real-time gate, in one read."""
+        ...
+
     async def get_break(self, break_id: int) -> CalendarBreak | None: ...
     async def find_break(
         self, address_id: int, since: datetime, till: datetime, description: str | None
@@ -225,9 +232,6 @@ class BookingRepository(Protocol):
     async def add(self, booking: NewBooking) -> Booking: ...
     async def save(self, booking: Booking) -> None: ...
     async def get(self, booking_id: int) -> Booking | None: ...
-    async def busy_between(
-        self, address_id: int, start: datetime, end: datetime
-    ) -> list[tuple[int, datetime, datetime]]: ...
     async def list_between(
         self, address_id: int, start: datetime, end: datetime, offset: int | None, limit: int | None
     ) -> tuple[list[Booking], int]: ...

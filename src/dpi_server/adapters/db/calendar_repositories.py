@@ -10,15 +10,16 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db import tables as t
 from dpi_server.domain.bookings import Booking, NewBooking, Patient
-from dpi_server.domain.calendar import PeriodService, WorkPeriod
+from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 
 
@@ -153,6 +154,31 @@ class SqlCalendarRepository:
             )
         ).mappings()
         return [self._break(r) for r in rows]
+
+    async def busy_between(
+        self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
+    ) -> list[Interval]:
+        b, k = t.bookings, t.calendar_breaks
+        bookings = select(b.c.start.label("since"), b.c.end.label("till")).where(
+            and_(
+                b.c.address_id == address_id,
+                b.c.status == "booked",
+                b.c.deleted_at.is_(None),
+                b.c.start < end,
+                b.c.end > start,
+                b.c.id != (ignore_booking_id or 0),
+            )
+        )
+        breaks = select(k.c.since, k.c.till).where(
+            and_(k.c.address_id == address_id, k.c.since < end, k.c.till > start)
+        )
+        # Slots held while a real-time client is asked are taken for everyone else (§12).
+        h = nt.slot_holds
+        holds = select(h.c.start, h.c.end).where(
+            and_(h.c.address_id == address_id, h.c.start < end, h.c.end > start)
+        )
+        rows = await self._conn.execute(union_all(bookings, breaks, holds))
+        return [Interval(since, till) for since, till in rows]
 
     async def get_break(self, break_id: int) -> CalendarBreak | None:
         b = t.calendar_breaks
@@ -321,7 +347,9 @@ def _booking_values(booking: NewBooking) -> dict[str, Any]:
 
 def _booking(row: RowMapping) -> Booking:
     patient = Patient(**{attr: row[column] for attr, column in _PATIENT_COLUMNS.items()})
-    return Booking(id=row["id"], patient=patient, **{name: row[name] for name in _BOOKING_FIELDS})
+    values = {name: row[name] for name in _BOOKING_FIELDS}
+    values["origin_booking_id"] = row["origin_booking_id"] or row["id"]
+    return Booking(id=row["id"], patient=patient, **values)
 
 
 class SqlBookingRepository:
@@ -334,13 +362,11 @@ class SqlBookingRepository:
         key = result.inserted_primary_key
         assert key is not None
         new_id = int(key[0])
-        if booking.origin_booking_id is None:
-            # A visit that starts a move chain is its own origin.
-            await self._conn.execute(
-                update(t.bookings).where(t.bookings.c.id == new_id).values(origin_booking_id=new_id)
-            )
-            booking = replace(booking, origin_booking_id=new_id)
-        return booking.stored_as(new_id)
+        # A visit that starts a move chain is its own origin; storage leaves that NULL (one
+        # statement less per booking) and `_booking` reads it back as the visit's own id.
+        return replace(booking, origin_booking_id=booking.origin_booking_id or new_id).stored_as(
+            new_id
+        )
 
     async def save(self, booking: Booking) -> None:
         values = _booking_values(booking)
@@ -352,24 +378,6 @@ class SqlBookingRepository:
         b = t.bookings
         row = (await self._conn.execute(select(b).where(b.c.id == booking_id))).mappings().first()
         return None if row is None else _booking(row)
-
-    async def busy_between(
-        self, address_id: int, start: datetime, end: datetime
-    ) -> list[tuple[int, datetime, datetime]]:
-        """(id, start, end) of the live bookings overlapping [start, end) at the address."""
-        b = t.bookings
-        rows = await self._conn.execute(
-            select(b.c.id, b.c.start, b.c.end).where(
-                and_(
-                    b.c.address_id == address_id,
-                    b.c.status == "booked",
-                    b.c.deleted_at.is_(None),
-                    b.c.start < end,
-                    b.c.end > start,
-                )
-            )
-        )
-        return [(int(i), s, e) for i, s, e in rows]
 
     async def list_between(
         self, address_id: int, start: datetime, end: datetime, offset: int | None, limit: int | None
@@ -418,6 +426,8 @@ class SqlBookingRepository:
     async def newest_in_chain(self, origin_booking_id: int) -> int:
         b = t.bookings
         value = await self._conn.scalar(
-            select(func.max(b.c.id)).where(b.c.origin_booking_id == origin_booking_id)
+            select(func.max(b.c.id)).where(
+                or_(b.c.origin_booking_id == origin_booking_id, b.c.id == origin_booking_id)
+            )
         )
         return int(value) if value is not None else origin_booking_id

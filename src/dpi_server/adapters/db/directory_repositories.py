@@ -171,6 +171,8 @@ class SqlDirectoryRepository:
         return [_address(r) for r in rows]
 
     async def update_address(self, address_id: int, **changes: Any) -> None:
+        if not changes:
+            return  # an UPDATE without SET is a syntax error
         await self._conn.execute(
             update(t.addresses).where(t.addresses.c.id == address_id).values(**changes)
         )

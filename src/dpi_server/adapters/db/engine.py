@@ -9,17 +9,46 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from dpi_server.adapters.private_files import private_dir, private_sqlite
+
+# SQLite's synchronous levels dpi accepts. FULL (the default) fsyncs the WAL on every commit,
+# so an acknowledged write survives a power loss; NORMAL only survives a process crash.
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite files get WAL, a busy timeout and enforced foreign keys."""
+def sqlite_pragmas(
+    dbapi_connection: Any, *, busy_timeout_ms: int, synchronous: str = "FULL"
+) -> None:
+    """Settings every SQLite connection of ours gets, whichever driver opened it."""
+    # The driver's default (deferred BEGIN) lets two writers both read then fail on upgrade;
+    # we start transactions ourselves (see UnitOfWork) to control that.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    cursor.close()
+
+
+def create_engine(url: str, *, echo: bool = False, synchronous: str = "FULL") -> AsyncEngine:
+    """An async engine; SQLite files get WAL, a busy timeout, enforced foreign keys, the
+    requested `synchronous` level, and owner-only permissions (directory 0700, files 0600)."""
     if is_sqlite(url):
+        level = synchronous.upper()
+        if level not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"SQLite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database)
+            # A directory we create is private; an existing one is the operator's choice
+            # (`dpi serve` restricts its data directory itself).
+            private_dir(path.parent, tighten_existing=False)
+            private_sqlite(path)
         engine = create_async_engine(
             url,
             echo=echo,
@@ -30,15 +59,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # aiosqlite's default (deferred BEGIN) lets two writers both read then fail on
-            # upgrade; we start transactions ourselves (see UnitOfWork) to control that.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+            sqlite_pragmas(dbapi_connection, busy_timeout_ms=30000, synchronous=level)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:
@@ -46,4 +67,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout, i.e. on every unit of work. After a
+    # server restart the first statement on a dead connection fails instead, and SQLAlchemy
+    # then invalidates every pooled connection opened before it, so one request sees the error
+    # rather than every request paying for the check.
+    return create_async_engine(
+        url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=False, pool_recycle=3600
+    )

@@ -15,6 +15,7 @@ from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, updat
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db import tables as t
 from dpi_server.domain.notifications import (
     BURIED,
@@ -35,8 +36,8 @@ from dpi_server.services.notification_ports import (
     PulledCopy,
 )
 
-d = t.notification_deliveries
-cd = t.client_delivery
+d = nt.notification_deliveries
+cd = nt.client_delivery
 ev = t.domain_events
 
 
@@ -201,7 +202,7 @@ class SqlNotificationRepository:
         if not outcomes:
             return
         await self._conn.execute(
-            insert(t.notification_attempts),
+            insert(nt.notification_attempts),
             [
                 {
                     "delivery_id": o.delivery_id,
@@ -348,7 +349,7 @@ class SqlNotificationRepository:
                 select(ev.c.body).join(d, d.c.event_id == ev.c.id).where(d.c.id == delivery_id)
             )
         ).scalar_one()
-        a = t.notification_attempts
+        a = nt.notification_attempts
         attempts = await self._conn.execute(
             select(a.c.attempt, a.c.at, a.c.status_code, a.c.latency_ms, a.c.error)
             .where(a.c.delivery_id == delivery_id)
@@ -369,31 +370,16 @@ class SqlNotificationRepository:
         self, token: str, address_id: int, start: datetime, end: datetime, expires_at: datetime
     ) -> None:
         await self._conn.execute(
-            insert(t.slot_holds).values(
+            insert(nt.slot_holds).values(
                 token=token, address_id=address_id, start=start, end=end, expires_at=expires_at
             )
         )
 
     async def release_hold(self, token: str) -> None:
-        await self._conn.execute(delete(t.slot_holds).where(t.slot_holds.c.token == token))
-
-    async def holds_between(
-        self, address_id: int, start: datetime, end: datetime
-    ) -> list[tuple[str, datetime, datetime]]:
-        h = t.slot_holds
-        rows = await self._conn.execute(
-            select(h.c.token, h.c.start, h.c.end).where(
-                and_(
-                    h.c.address_id == address_id,
-                    h.c.start < end,
-                    h.c.end > start,
-                )
-            )
-        )
-        return [(str(k), s, e) for k, s, e in rows]
+        await self._conn.execute(delete(nt.slot_holds).where(nt.slot_holds.c.token == token))
 
     async def purge_holds(self, now: datetime) -> int:
         gone = await self._conn.execute(
-            delete(t.slot_holds).where(t.slot_holds.c.expires_at <= now)
+            delete(nt.slot_holds).where(nt.slot_holds.c.expires_at <= now)
         )
         return int(gone.rowcount)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db import tables as t
 from dpi_server.adapters.db.directory_repositories import (
     SqlAddressServiceRepository,
@@ -79,7 +80,7 @@ async def write_events(conn: AsyncConnection, events: Sequence[Event]) -> None:
             recipients[facility_id] = await _recipients(conn, facility_id)
         copies.extend(_copies(event, event_id, recipients[facility_id]))
     if copies:
-        await conn.execute(insert(t.notification_deliveries), copies)
+        await conn.execute(insert(nt.notification_deliveries), copies)
 
 
 def _copies(event: Event, event_id: int, recipients: list[_Recipient]) -> list[dict[str, Any]]:
@@ -107,7 +108,7 @@ def _copies(event: Event, event_id: int, recipients: list[_Recipient]) -> list[d
 
 async def _recipients(conn: AsyncConnection, facility_id: int) -> list[_Recipient]:
     """Usable clients whose estate holds the facility now, with their delivery settings."""
-    cf, c, cd = t.client_facilities, t.api_clients, t.client_delivery
+    cf, c, cd = t.client_facilities, t.api_clients, nt.client_delivery
     rows = await conn.execute(
         select(cf.c.client_pk, cd.c.mode, cd.c.push_url, cd.c.events)
         .join(c, c.c.id == cf.c.client_pk)

@@ -92,6 +92,8 @@ class SqlClientRepository:
         )
 
     async def update(self, pk: int, **changes: Any) -> None:
+        if not changes:
+            return  # an UPDATE without SET is a syntax error
         if "features" in changes:
             changes["features"] = " ".join(sorted(changes["features"]))
         await self._conn.execute(

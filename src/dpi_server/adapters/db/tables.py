@@ -323,6 +323,9 @@ calendar_breaks = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_calendar_breaks_address_since", "address_id", "since"),
     Index("ix_calendar_breaks_group_id", "group_id"),
+    # Breaks are deleted for real; AUTOINCREMENT keeps SQLite from handing a deleted break's
+    # id to the next one (integrators and break-removed events keep ids).
+    sqlite_autoincrement=True,
 )
 
 bookings = Table(
@@ -395,80 +398,6 @@ domain_events = Table(
     Index("ix_domain_events_occurred_at", "occurred_at"),
 )
 
-client_delivery = Table(
-    "client_delivery",
-    metadata,
-    Column("client_pk", Id, ForeignKey("api_clients.id", ondelete="CASCADE"), primary_key=True),
-    # "pull" (a FIFO queue the client reads) or "push" (POSTed to push_url).
-    Column("mode", String(8), nullable=False, default="pull"),
-    Column("push_url", Text, nullable=True),
-    Column("api_key_header", String(100), nullable=True),
-    Column("api_key_value", Text, nullable=True),
-    Column("realtime_url", Text, nullable=True),
-    # Space-separated names of the optional (opt-in) events this client receives.
-    Column("events", Text, nullable=False, default=""),
-    # Standard Webhooks key (base64); kept in the clear because signing needs the key itself.
-    Column("signing_secret", Text, nullable=True),
-    Column("last_release_at", UTCDateTime, nullable=True),
-    Column("health_next_at", UTCDateTime, nullable=True),
-    Column("health_failures", Integer, nullable=False, default=0),
-    Column("healthy", Boolean, nullable=True),
-    Index("ix_client_delivery_health_next_at", "health_next_at"),
-)
-
-notification_deliveries = Table(
-    "notification_deliveries",
-    metadata,
-    _pk(),
-    Column("event_id", Id, ForeignKey("domain_events.id", ondelete="CASCADE"), nullable=False),
-    Column("client_pk", Id, ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False),
-    Column("facility_id", Id, nullable=False),
-    Column("mode", String(4), nullable=False),
-    # pull: queued -> pulled; push: pending -> sending -> delivered | pending (retry) | buried.
-    Column("state", String(10), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    # pending: when the next attempt is due; sending: when the claim's lease runs out.
-    Column("due_at", UTCDateTime, nullable=True),
-    Column("first_attempt_at", UTCDateTime, nullable=True),
-    Column("claim", String(32), nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("delivered_at", UTCDateTime, nullable=True),
-    Index("ix_notification_deliveries_client_state", "client_pk", "state", "id"),
-    Index("ix_notification_deliveries_state_due", "state", "due_at"),
-    Index("ix_notification_deliveries_created_at", "created_at"),
-    Index("ix_notification_deliveries_event_id", "event_id"),
-)
-
-notification_attempts = Table(
-    "notification_attempts",
-    metadata,
-    _pk(),
-    Column(
-        "delivery_id",
-        Id,
-        ForeignKey("notification_deliveries.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("attempt", Integer, nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-    Column("status_code", Integer, nullable=True),
-    Column("latency_ms", Integer, nullable=True),
-    Column("error", Text, nullable=True),
-    Index("ix_notification_attempts_delivery_id", "delivery_id"),
-)
-
-slot_holds = Table(
-    "slot_holds",
-    metadata,
-    # A slot kept for a patient while a real-time client is asked (behaviour.md §12).
-    Column("token", String(36), primary_key=True),
-    Column("address_id", Id, ForeignKey("addresses.id", ondelete="CASCADE"), nullable=False),
-    Column("start", UTCDateTime, nullable=False),
-    Column("end", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Index("ix_slot_holds_address_start", "address_id", "start"),
-)
-
 replace_requests = Table(
     "replace_requests",
     metadata,
@@ -484,4 +413,25 @@ opinion_requests = Table(
     # Only the visit's id is kept: Docplanner stores no patient data for these (§8.6).
     Column("booking_id", Id, ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True),
     Column("requested_at", UTCDateTime, nullable=False),
+)
+
+# One counter per cached family; triggers (migration 0006) bump 'clients' whenever tokens,
+# clients or estates change, so every process can tell that its cache went stale.
+cache_generations = Table(
+    "cache_generations",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# The database rate-limit store (adapters/ratelimit_sql.py): one row per counter or lease key,
+# reused across windows; `expires_ms` (the app clock's epoch ms) lets old keys be swept.
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),
+    Column("used", Integer, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Index("ix_rate_limit_counters_expires_ms", "expires_ms"),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
@@ -27,6 +27,7 @@ from dpi_server.adapters.db.repositories import (
     SqlEstateWriter,
     SqlTokenRepository,
 )
+from dpi_server.adapters.db.sqlite_inline import InlineConnection, InlineSqlite
 from dpi_server.domain.events import Event
 
 
@@ -37,6 +38,10 @@ class SqlUnitOfWork:
     that read-then-write sequences cannot interleave (ARCHITECTURE.md "Concurrency"). Events
     collected from the changes are written by `commit()`, in the same transaction. Database
     errors leave through `adapters/db/errors.py`, as documented answers or a retry signal.
+
+    With `inline` (SQLite), statements run on the loop thread through a sync connection
+    (adapters/db/sqlite_inline.py); otherwise through the async engine (asyncpg, or aiosqlite
+    when no inline path is given).
     """
 
     clients: SqlClientRepository
@@ -49,19 +54,32 @@ class SqlUnitOfWork:
     bookings: SqlBookingRepository
     notifications: SqlNotificationRepository
 
-    def __init__(self, engine: AsyncEngine, *, write: bool = False) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, write: bool = False, inline: InlineSqlite | None = None
+    ) -> None:
         self._engine = engine
         self._write = write
+        self._inline = inline
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
+        self._inline_conn: InlineConnection | None = None
         self._events: list[Event] = []
 
     @property
     def connection(self) -> AsyncConnection:
-        assert self._conn is not None, "unit of work not entered"
-        return self._conn
+        conn = cast(AsyncConnection | None, self._inline_conn) or self._conn
+        assert conn is not None, "unit of work not entered"
+        return conn
 
     async def __aenter__(self) -> Self:
+        if self._inline is not None:
+            try:
+                self._inline_conn = await self._inline.connect(write=self._write)
+            except DBAPIError as exc:
+                raise translate(exc) or exc from exc
+            # The repositories only call execute/scalar/dialect, which InlineConnection has.
+            self._bind(cast(AsyncConnection, self._inline_conn))
+            return self
         conn = await self._engine.connect()
         try:
             if is_sqlite(str(self._engine.url)):
@@ -73,6 +91,10 @@ class SqlUnitOfWork:
             await conn.close()
             raise translate(exc) or exc from exc
         self._conn = conn
+        self._bind(conn)
+        return self
+
+    def _bind(self, conn: AsyncConnection) -> None:
         self.clients = SqlClientRepository(conn)
         self.tokens = SqlTokenRepository(conn)
         self.directory = SqlDirectoryRepository(conn)
@@ -82,7 +104,6 @@ class SqlUnitOfWork:
         self.calendar = SqlCalendarRepository(conn)
         self.bookings = SqlBookingRepository(conn)
         self.notifications = SqlNotificationRepository(conn)
-        return self
 
     async def __aexit__(
         self,
@@ -91,7 +112,10 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self._tx is not None and self._tx.is_active:
+            if self._inline_conn is not None:
+                inline, self._inline_conn = self._inline_conn, None
+                inline.close_now()
+            elif self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
         finally:
             if self._conn is not None:
@@ -108,8 +132,13 @@ class SqlUnitOfWork:
         self._events.extend(events)
 
     async def commit(self) -> None:
-        assert self._tx is not None
+        if self._inline_conn is not None:
+            await write_events(cast(AsyncConnection, self._inline_conn), self._events)
+            self._events.clear()
+            await self._inline_conn.commit()
+            return
         assert self._conn is not None
         await write_events(self._conn, self._events)
         self._events.clear()
+        assert self._tx is not None
         await self._tx.commit()

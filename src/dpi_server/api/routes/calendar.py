@@ -30,8 +30,12 @@ from dpi_server.domain.bookings import Patient, normalise_label
 from dpi_server.domain.calendar import IncomingPeriod, PeriodService
 from dpi_server.domain.timefmt import parse_datetime
 from dpi_server.services.bookings import BookSlot
+from dpi_server.services.calendar import HEAVY_PAYLOAD
+from dpi_server.services.offload import off_loop
 
 router = APIRouter(tags=["Calendars", "Slots"])
+# Answers with more slots than this are rendered in a worker thread (services/offload.py).
+HEAVY_RENDER = 2000
 With = Query(default=None, alias="with", description=WITH_DESCRIPTION)
 A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
 
@@ -109,9 +113,14 @@ async def replace_slots(
     body: ReplaceSlotsRequest = json_body(ReplaceSlotsRequest, address_scope),
 ) -> Response:
     """Replace the availability of every day the payload touches: 201 with no body."""
-    fingerprint = hashlib.sha256(canonical_payload(body)).hexdigest()
-    await services.calendar.replace_slots(scope, _incoming(body), fingerprint)
+    heavy = len(body.slots) > HEAVY_PAYLOAD
+    periods, fingerprint = await off_loop(heavy, _read_payload, body)
+    await services.calendar.replace_slots(scope, periods, fingerprint)
     return empty(201)
+
+
+def _read_payload(body: ReplaceSlotsRequest) -> tuple[list[IncomingPeriod], str]:
+    return _incoming(body), hashlib.sha256(canonical_payload(body)).hexdigest()
 
 
 @router.get(A + "/slots", operation_id="getSlots")
@@ -132,7 +141,11 @@ async def get_slots(
         with_services=with_services,
     )
     zone = scope.zone
-    return ok(items([wire_calendar.slot(s, zone, with_services) for s in found]))
+    body = await off_loop(
+        len(found) > HEAVY_RENDER,
+        lambda: items([wire_calendar.slot(s, zone, with_services) for s in found]),
+    )
+    return ok(body)
 
 
 @router.delete(A + "/slots/{date}", operation_id="deleteSlots", status_code=204)

@@ -1,5 +1,6 @@
 """Notifications: pull one, pull many, release buried push copies (behaviour.md §11,
-wire.md §4). Bodies are stored rendered, so a pull joins JSON texts without re-encoding."""
+wire.md §4). Bodies are stored rendered, so a pull joins JSON texts without re-encoding.
+Their responses are documented in api/contract/registry.py, their bodies' schemas here."""
 
 from __future__ import annotations
 
@@ -18,38 +19,16 @@ from dpi_server.domain.notifications import PULL_LIMIT_MAX
 
 router = APIRouter(tags=["Notifications"])
 SCHEMAS_PACKAGE = "dpi_server.notification_schemas"
-_ERROR = {"description": "Error", "content": {"application/vnd.error+docplanner+json": {}}}
 
 
-def _notification_response(ref: str) -> dict[int | str, dict[str, Any]]:
-    return {
-        200: {
-            "description": "OK",
-            "content": {SUCCESS_MEDIA_TYPE: {"schema": {"$ref": ref}}},
-        },
-        404: {"description": "No notifications found", **_ERROR},
-    }
-
-
-@router.get(
-    "/notifications",
-    operation_id="pullNotification",
-    responses=_notification_response("#/components/schemas/Notification"),
-)
+@router.get("/notifications", operation_id="pullNotification")
 async def pull_notification(actor: ActorDep, services: ServicesDep) -> Response:
     """The oldest notification not pulled yet, consumed by this read; 404 when none."""
     pulled = await services.notifications.pull(actor, 1)
     return Response(pulled.bodies[0], media_type=SUCCESS_MEDIA_TYPE)
 
 
-@router.get(
-    "/notifications/multiple",
-    operation_id="pullMultipleNotification",
-    responses={
-        **_notification_response("#/components/schemas/PullMultipleNotificationsResponse"),
-        400: {"description": "limit outside 1..100", **_ERROR},
-    },
-)
+@router.get("/notifications/multiple", operation_id="pullMultipleNotification")
 async def pull_multiple(
     actor: ActorDep,
     services: ServicesDep,
@@ -61,15 +40,7 @@ async def pull_multiple(
     return Response(text, media_type=SUCCESS_MEDIA_TYPE)
 
 
-@router.post(
-    "/notifications/release",
-    operation_id="releaseNotifications",
-    status_code=204,
-    responses={
-        403: {"description": "Not a push client", **_ERROR},
-        429: {"description": "Called again within the hour; see Retry-After", **_ERROR},
-    },
-)
+@router.post("/notifications/release", operation_id="releaseNotifications", status_code=204)
 async def release(actor: ActorDep, services: ServicesDep) -> Response:
     """Re-queue the push notifications that were buried: push clients only, once an hour."""
     await services.notifications.release(actor)

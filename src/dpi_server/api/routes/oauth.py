@@ -55,20 +55,31 @@ async def token(request: Request, services: ServicesDep) -> Response:
     body = await request.body()
     source = request.client.host if request.client else "unknown"
     try:
+        authorization = request.headers.getlist("authorization")
+        if len(authorization) > 1:
+            # RFC 6749 §5.2 invalid_request: a parameter given more than once.
+            raise MalformedTokenRequest("more than one Authorization header")
         parsed = read_token_request(
-            request.headers.get("authorization"),
+            authorization[0] if authorization else None,
             request.headers.get("content-type"),
             body,
             request.url.query,
         )
-        # Counted before the secret is checked, so guessing is slow whatever the outcome.
-        await services.rate_limiter.token_attempt(parsed.client_id, source, services.clock.now())
-        issued = await services.auth.issue_token(
-            grant_type=parsed.grant_type,
-            scope=parsed.scope,
-            client_id=parsed.client_id,
-            client_secret=parsed.client_secret,
-        )
+        limiter = services.rate_limiter
+        await limiter.token_gate(parsed.client_id, source, services.clock.now())
+        try:
+            issued = await services.auth.issue_token(
+                grant_type=parsed.grant_type,
+                scope=parsed.scope,
+                client_id=parsed.client_id,
+                client_secret=parsed.client_secret,
+            )
+        except OAuthError as exc:
+            if exc.error == "invalid_client":
+                await limiter.token_failed(parsed.client_id, source, services.clock.now())
+            raise
+        if parsed.client_id:
+            await limiter.token_succeeded(parsed.client_id, source)
     except MalformedTokenRequest as exc:
         return _oauth_error(OAuthError("invalid_request", str(exc)))
     except OAuthError as exc:

@@ -1,0 +1,139 @@
+"""The operator's side of the directory: creating facilities, doctors, addresses and the
+dictionaries (services, specializations, insurance). The public API has no such operations;
+the demo seed, the CLI and the sandbox use these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from dpi_server.domain import errors
+from dpi_server.domain.actors import OperatorActor
+from dpi_server.domain.directory import COMMERCIAL_TYPES, INSURANCE_SUPPORT
+from dpi_server.domain.locales import LOCALES
+from dpi_server.services.repositories import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class NewDoctor:
+    name: str
+    surname: str
+    is_commercial: bool = True
+    profile_url: str | None = None
+    specialization_ids: tuple[int, ...] = ()
+    license_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NewAddress:
+    name: str | None
+    city_name: str | None = None
+    post_code: str | None = None
+    street: str | None = None
+    is_online_only: bool = False
+    visit_payment: bool = False
+    commercial_type: str = "premium"
+    insurance_support: str = "private"
+    extra_field_gender: bool = False
+    extra_field_nin: bool = False
+    extra_field_birth_date: bool = False
+    payment_account: str | None = None
+
+
+class EstateAdminService:
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def add_specialization(self, _actor: OperatorActor, locale: str, name: str) -> int:
+        _check_locale(locale)
+        async with self._uow(write=True) as uow:
+            created = await uow.estate_writer.add_specialization(locale, name)
+            await uow.commit()
+        return created
+
+    async def add_service(
+        self,
+        _actor: OperatorActor,
+        locale: str,
+        name: str,
+        *,
+        is_diagnostic: bool = False,
+        specialization_ids: Sequence[int] = (),
+    ) -> int:
+        _check_locale(locale)
+        async with self._uow(write=True) as uow:
+            created = await uow.estate_writer.add_service(
+                locale, name, is_diagnostic=is_diagnostic, specialization_ids=specialization_ids
+            )
+            await uow.commit()
+        return created
+
+    async def add_insurance_provider(
+        self, _actor: OperatorActor, locale: str, name: str, plans: Sequence[str] = ()
+    ) -> int:
+        _check_locale(locale)
+        async with self._uow(write=True) as uow:
+            created = await uow.estate_writer.add_insurance_provider(locale, name, plans)
+            await uow.commit()
+        return created
+
+    async def add_facility(self, _actor: OperatorActor, locale: str, name: str) -> int:
+        _check_locale(locale)
+        async with self._uow(write=True) as uow:
+            created = await uow.estate_writer.add_facility(locale, name)
+            await uow.commit()
+        return created
+
+    async def add_doctor(
+        self, _actor: OperatorActor, locale: str, doctor: NewDoctor, facility_ids: Sequence[int]
+    ) -> int:
+        """A doctor connected to the given facilities (of the same locale)."""
+        _check_locale(locale)
+        async with self._uow(write=True) as uow:
+            for facility_id in facility_ids:
+                facility = await uow.directory.get_facility(facility_id)
+                if facility is None or facility.locale != locale:
+                    raise errors.ObjectNotFound()
+            created = await uow.estate_writer.add_doctor(
+                locale,
+                doctor.name,
+                doctor.surname,
+                is_commercial=doctor.is_commercial,
+                profile_url=doctor.profile_url,
+                specialization_ids=doctor.specialization_ids,
+                license_numbers=doctor.license_numbers,
+            )
+            for facility_id in facility_ids:
+                await uow.estate_writer.connect_doctor(created, facility_id)
+            await uow.commit()
+        return created
+
+    async def add_address(
+        self, _actor: OperatorActor, facility_id: int, doctor_id: int, address: NewAddress
+    ) -> int:
+        """An address of a doctor in one of the doctor's facilities."""
+        if address.commercial_type not in COMMERCIAL_TYPES:
+            raise errors.FieldErrors(
+                {"commercial_type": [f"One of {', '.join(COMMERCIAL_TYPES)}."]}
+            )
+        if address.insurance_support not in INSURANCE_SUPPORT:
+            raise errors.FieldErrors(
+                {"insurance_support": [f"One of {', '.join(INSURANCE_SUPPORT)}."]}
+            )
+        async with self._uow(write=True) as uow:
+            doctor = await uow.directory.get_doctor(doctor_id)
+            if doctor is None or facility_id not in doctor.facility_ids:
+                raise errors.ObjectNotFound()
+            created = await uow.estate_writer.add_address(facility_id, doctor_id, **asdict(address))
+            await uow.commit()
+        return created
+
+    async def is_empty(self) -> bool:
+        async with self._uow() as uow:
+            return await uow.estate_writer.count_facilities() == 0
+
+
+def _check_locale(locale: str) -> None:
+    if locale not in LOCALES:
+        raise errors.FieldErrors({"locale": [f"One of {', '.join(sorted(LOCALES))}."]})
