@@ -63,12 +63,12 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def big_payload(service_id: str, count: int) -> dict[str, Any]:
-    """`count` five-minute periods, 120 a day, from tomorrow on (inside the 12-week limit)."""
+    """`count` five-minute periods, 125 a day, from tomorrow on (inside the 12-week limit)."""
     slots: list[dict[str, Any]] = []
     day = datetime.now(WARSAW).date() + timedelta(days=1)
     while len(slots) < count:
         begin = datetime(day.year, day.month, day.day, 8, 0, tzinfo=WARSAW)
-        for i in range(min(120, count - len(slots))):
+        for i in range(min(125, count - len(slots))):
             start = begin + timedelta(minutes=5 * i)
             slots.append(
                 {

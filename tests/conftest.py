@@ -156,3 +156,21 @@ async def api(
 @pytest.fixture
 async def estate(api: Api) -> TestEstate:
     return await api.estate()
+
+
+# Lines a test wants in the session summary (the fuzz run's case count): passing tests' output
+# is not shown, and under xdist only what travels with a report reaches the controller.
+SUMMARY_PROPERTY = "session_summary"
+_summary_lines: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _summary_lines.extend(
+            str(value) for key, value in report.user_properties if key == SUMMARY_PROPERTY
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _summary_lines:
+        terminalreporter.write_line(line)

@@ -24,10 +24,12 @@ from dpi_server.adapters.ratelimit_sql import (
     SqliteFileRateLimitStore,
     ratelimit_file,
 )
+from dpi_server.adapters.webhooks import HttpxWebhookSender
 from dpi_server.api.app import ApiOptions, create_app
 from dpi_server.api.diagnostics import StatementCountMiddleware
 from dpi_server.api.ratelimit import RateLimitMiddleware
 from dpi_server.config import Settings
+from dpi_server.domain.notifications import RetrySchedule
 from dpi_server.services.access import AccessService
 from dpi_server.services.address_services import AddressServicesService
 from dpi_server.services.auth import AuthService
@@ -35,10 +37,14 @@ from dpi_server.services.bookings import BookingService
 from dpi_server.services.cache import HotPathCache, NoSharedGeneration
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
+from dpi_server.services.delivery import DeliveryConfig, DeliveryService
 from dpi_server.services.directory import DirectoryService
 from dpi_server.services.estate_admin import EstateAdminService
 from dpi_server.services.insurance import InsuranceService
 from dpi_server.services.leadership import Lease
+from dpi_server.services.marketplace import MarketplaceService
+from dpi_server.services.notification_ports import WebhookSender
+from dpi_server.services.notifications import NotificationAdminService, NotificationService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
@@ -58,6 +64,7 @@ class Container:
     # Background work runs under this lease, so once however many processes serve
     # (services/leadership.py `run_as_leader`).
     leader_lease: Lease | None = None
+    sender: HttpxWebhookSender | None = None
 
     async def migrate(self) -> None:
         await migrate(self.engine)
@@ -69,6 +76,8 @@ class Container:
             await self.file_store.aclose()
         if self.inline_sqlite is not None:
             self.inline_sqlite.dispose()
+        if self.sender is not None:
+            await self.sender.aclose()
         await self.engine.dispose()
 
 
@@ -77,10 +86,13 @@ def build(
     *,
     clock: Clock | None = None,
     uow_factory: UnitOfWorkFactory | None = None,
+    sender: WebhookSender | None = None,
+    delivery: DeliveryConfig | None = None,
 ) -> Container:
     """Wire adapters and use cases. Nothing connects until first used.
 
-    `uow_factory` replaces the SQL unit of work (tests pass `testing.InMemoryUnitOfWork`)."""
+    `uow_factory` replaces the SQL unit of work (tests pass `testing.InMemoryUnitOfWork`);
+    `sender` the outbound HTTP client, `delivery` the dispatcher's tuning."""
     engine = create_engine(
         settings.effective_database_url,
         echo=settings.sql_echo,
@@ -109,6 +121,23 @@ def build(
     # An in-memory unit of work (tests) shares its state with no other process.
     generations = NoSharedGeneration() if uow_factory else SqlGenerationReader(engine, inline)
     cache = HotPathCache(uow, generations)
+    http_sender: HttpxWebhookSender | None = None
+    outbound: WebhookSender
+    if sender is None:
+        http_sender = HttpxWebhookSender(
+            max_concurrency=settings.notify_concurrency, verify=settings.notify_verify_tls
+        )
+        outbound = http_sender
+    else:
+        outbound = sender
+    bookings = BookingService(uow, the_clock)
+    delivery_config = delivery or DeliveryConfig(
+        retry=RetrySchedule.parse(settings.notify_retry_minutes),
+        push_timeout=settings.notify_push_timeout_seconds,
+        batch_size=settings.notify_batch_size,
+        lease_margin=settings.notify_lease_margin_seconds,
+        health_checks=settings.notify_health_checks,
+    )
 
     services = Services(
         clock=the_clock,
@@ -122,7 +151,13 @@ def build(
         insurance=InsuranceService(uow),
         rate_limiter=RateLimiter(store),
         calendar=CalendarService(uow, the_clock),
-        bookings=BookingService(uow, the_clock),
+        bookings=bookings,
+        notifications=NotificationService(uow, the_clock),
+        notification_admin=NotificationAdminService(uow, the_clock),
+        delivery=DeliveryService(uow, the_clock, outbound, delivery_config),
+        marketplace=MarketplaceService(
+            uow, the_clock, bookings, outbound, settings.notify_realtime_timeout_seconds
+        ),
     )
     return Container(
         settings=settings,
@@ -133,6 +168,7 @@ def build(
         inline_sqlite=inline,
         cache=cache,
         leader_lease=_leader_lease(engine),
+        sender=http_sender,
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import Field, computed_field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dpi_server.domain.locales import LOCALES
+from dpi_server.domain.notifications import RetrySchedule
 
 
 class Settings(BaseSettings):
@@ -73,10 +74,26 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    # Notifications (README "Notifications").
+    notify_retry_minutes: str = Field(
+        default="5,10", description="push retries, minutes after the first attempt (e.g. 1,5,15)"
+    )
+    notify_push_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_realtime_timeout_seconds: float = Field(default=5.0, gt=0)
+    notify_concurrency: int = Field(default=16, ge=1, description="outbound calls in flight")
+    notify_batch_size: int = Field(default=200, ge=1, description="copies claimed at once")
+    notify_lease_margin_seconds: float = Field(
+        default=20.0, gt=0, description="a dead worker's claims are taken again this late"
+    )
+    notify_dispatcher: bool = Field(default=True, description="run the dispatcher in `serve`")
+    notify_health_checks: bool = True
+    notify_verify_tls: bool = Field(default=True, description="verify vendors' certificates")
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.default_locale not in LOCALES:
             raise ValueError(f"unknown default locale {self.default_locale!r}")
+        RetrySchedule.parse(self.notify_retry_minutes)
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("give both --tls-cert and --tls-key, or neither")
         return self

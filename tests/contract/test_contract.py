@@ -32,6 +32,7 @@ NO_CONTENT = {
     "requestOpinion": "200",
     "markPatientPresence": "204",
     "markPatientAbsence": "204",
+    "releaseNotifications": "204",
 }
 
 

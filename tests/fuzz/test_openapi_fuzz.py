@@ -24,7 +24,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import SUMMARY
+from tests.conftest import SUMMARY_PROPERTY
 from tests.integration.test_serve import free_port, start, stop, wait_for_port
 
 pytestmark = pytest.mark.slow
@@ -167,9 +167,14 @@ def test_no_request_breaks_the_server(
         session.close()
         ran = sum(statuses.values())
         summary = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
-        request.config.stash.setdefault(SUMMARY, []).append(
-            f"schemathesis: {ran} cases over {len(seen)} of {len(ops)} operations; "
-            f"statuses {summary}"
+        # A user property travels with the test's report, also from an xdist worker, to the
+        # session summary (tests/conftest.py), where CI's log keeps it.
+        request.node.user_properties.append(
+            (
+                SUMMARY_PROPERTY,
+                f"schemathesis: {ran} cases over {len(seen)} of {len(ops)} operations; "
+                f"statuses {summary}",
+            )
         )
 
     assert sum(statuses.values()) >= CASES

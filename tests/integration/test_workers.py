@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +51,8 @@ def test_two_workers_share_the_port_and_the_write_window(
     process = start(["--data-dir", str(tmp_path), "--port", str(port)], env)
     try:
         wait_for_port(port, process)
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        # The supervisor binds the port before it spawns the children: wait for them.
+        children = _children_once(process.pid, at_least=2)
         creds = json.loads((tmp_path / "demo-credentials.json").read_text())
         base = f"http://127.0.0.1:{port}"
         token = httpx.post(
@@ -92,3 +94,14 @@ def test_processes_starting_together_migrate_one_after_the_other(
                 await engine.dispose()
 
     asyncio.run(run())
+
+
+def _children_once(pid: int, *, at_least: int, timeout: float = 30.0) -> list[str]:
+    """The child pids of `pid` once there are `at_least` of them (or what there is at the
+    deadline, for the assertion to report)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if len(children) >= at_least or time.monotonic() > deadline:
+            return children
+        time.sleep(0.1)

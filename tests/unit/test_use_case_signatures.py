@@ -17,7 +17,12 @@ from dpi_server.services.principal import Principal
 
 # Services whose ids are the public OAuth client ids or secrets an operator types, not path
 # segments: they stay strings by nature.
-_CREDENTIAL_SERVICES = {"AuthService", "ClientAdminService", "RateLimiter"}
+_CREDENTIAL_SERVICES = {
+    "AuthService",
+    "ClientAdminService",
+    "NotificationAdminService",
+    "RateLimiter",
+}
 _HTTP = ("fastapi", "starlette", "httpx")
 
 

@@ -28,6 +28,7 @@ from dpi_server.api.routes import (
     calendar,
     facilities,
     insurance,
+    notifications,
     oauth,
     services,
 )
@@ -86,7 +87,16 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     install_docs(app, OPENAPI_URL)
     install_error_handlers(app)
     app.include_router(oauth.router)
-    for module in (facilities, addresses, services, insurance, calendar, breaks, bookings):
+    for module in (
+        facilities,
+        addresses,
+        services,
+        insurance,
+        calendar,
+        breaks,
+        bookings,
+        notifications,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     # Starlette applies add_middleware in reverse: the last added runs first.
@@ -122,6 +132,7 @@ def _install_contract(app: FastAPI) -> None:
         if getattr(app.state, "contract_document", None) is None:
             document = generate()
             add_request_schemas(document)
+            notifications.add_notification_schemas(document)
             app.state.contract_document = apply_contract(document)
             app.openapi_schema = app.state.contract_document
         contract: dict[str, Any] = app.state.contract_document

@@ -12,22 +12,10 @@ from dpi_server.cli.common import (
     DatabaseUrlOption,
     DataDirOption,
     console,
-    err_console,
-    make_settings,
-    with_container,
+    run_action,
 )
-from dpi_server.services.clients import ClientAdminError
 
 app = typer.Typer(help="Manage API clients: create, list, revoke, assign facilities, limits.")
-
-
-def _run(data_dir: Path | None, database_url: str | None, action: object) -> object:
-    settings = make_settings(data_dir=data_dir, database_url=database_url)
-    try:
-        return with_container(settings, action)  # type: ignore[arg-type]
-    except ClientAdminError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
 
 
 @app.command("create")
@@ -50,7 +38,7 @@ def create(
         console.print(f"client_secret: {created.client_secret}")
         console.print("[yellow]Store the secret now: it cannot be shown again.[/yellow]")
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)
 
 
 @app.command("list")
@@ -78,7 +66,7 @@ def list_clients(
             )
         console.print(table)
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)
 
 
 @app.command("revoke")
@@ -93,7 +81,7 @@ def revoke(
         await container.services.clients.revoke(client_id)
         console.print(f"revoked {client_id}")
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)
 
 
 @app.command("assign-facility")
@@ -116,7 +104,7 @@ def assign_facility(
             await admin.assign_facility(client_id, facility_id, can_edit=not read_only)
             console.print(f"facility {facility_id} assigned to {client_id}")
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)
 
 
 @app.command("limits")
@@ -148,4 +136,4 @@ def limits(
             f"{client.write_window_seconds}s"
         )
 
-    _run(data_dir, database_url, action)
+    run_action(data_dir, database_url, action)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -48,3 +49,15 @@ def with_container(settings: Settings, action: Callable[[Container], Awaitable[T
             await container.close()
 
     return asyncio.run(run())
+
+
+def run_action(data_dir: Path | None, database_url: str | None, action: object) -> object:
+    """Run an operator command's action; a `ClientAdminError` is printed and exits 1."""
+    from dpi_server.services.clients import ClientAdminError
+
+    settings = make_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        return with_container(settings, action)  # type: ignore[arg-type]
+    except ClientAdminError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from dpi_server.cli import clients
+from dpi_server.cli import clients, notifications
 from dpi_server.cli.postman import postman
 from dpi_server.cli.serve import serve
 
@@ -17,7 +17,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("serve")(serve)
+app.command("worker")(notifications.worker)
+clients.app.command("delivery")(notifications.delivery)
 app.add_typer(clients.app, name="client")
+app.add_typer(notifications.app, name="notifications")
 app.command("postman")(postman)
 
 

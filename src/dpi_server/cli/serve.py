@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import secrets
@@ -20,6 +21,7 @@ from dpi_server.bootstrap import Container, build, build_app
 from dpi_server.cli.common import console, err_console, make_settings
 from dpi_server.cli.http_protocol import limited_protocol
 from dpi_server.cli.logs import configure_logging
+from dpi_server.cli.notifications import dispatcher_beside
 from dpi_server.cli.workers import Worker, supervise
 from dpi_server.config import Settings
 from dpi_server.domain.locales import LOCALES
@@ -192,13 +194,21 @@ async def _serve(settings: Settings, worker: Worker | None = None) -> None:
                 )
             )
     try:
-        if worker is None:
-            await asyncio.gather(*(server.serve() for server in servers))
-        else:
-            # The supervisor bound the API socket first and the redirect socket second.
-            await asyncio.gather(
-                *(s.serve(sockets=[sock]) for s, sock in zip(servers, worker.sockets, strict=True))
-            )
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.notify_dispatcher:
+                # Push delivery, retries, expiry and purge beside the API, in one process of
+                # however many serve (the leader lease; README "Notifications").
+                await stack.enter_async_context(dispatcher_beside(container))
+            if worker is None:
+                await asyncio.gather(*(server.serve() for server in servers))
+            else:
+                # The supervisor bound the API socket first and the redirect socket second.
+                await asyncio.gather(
+                    *(
+                        s.serve(sockets=[sock])
+                        for s, sock in zip(servers, worker.sockets, strict=True)
+                    )
+                )
     finally:
         await container.close()
 

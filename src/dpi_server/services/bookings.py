@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from dpi_server.domain import booking_rules as rules
 from dpi_server.domain import errors
 from dpi_server.domain.bookings import Booking
-from dpi_server.domain.directory import Address, AddressService
+from dpi_server.domain.directory import Address, AddressService, Doctor
 from dpi_server.services.access import AddressScope, BookingScope, DoctorScope
 from dpi_server.services.availability import load_availability
 from dpi_server.services.ports import Clock
@@ -80,14 +80,22 @@ class BookingService:
 
     # --- book -------------------------------------------------------------------------------
     async def book(
-        self, scope: AddressScope, start: rules.RequestedStart, request: BookSlot
+        self,
+        scope: AddressScope,
+        start: rules.RequestedStart,
+        request: BookSlot,
+        *,
+        hold: str | None = None,
     ) -> BookingView:
-        """bookSlot (§8.5): the booking, or the documented 404/422 cases."""
+        """bookSlot (§8.5): the booking, or the documented 404/422 cases. `hold` is the
+        real-time gate's hold on this slot, released in the booking's transaction."""
 
         async def attempt() -> BookingView:
             async with self._uow(write=True) as uow:
                 address = scope.address
                 await uow.calendar.lock_address(address.id)
+                if hold is not None:
+                    await uow.notifications.release_hold(hold)
                 calendar = await uow.calendar.get(address.id)
                 # The address's live services come with the availability: the requested one
                 # is among them or does not exist here (one read for both). A request that
@@ -163,8 +171,11 @@ class BookingService:
 
         await retrying(attempt)
 
-    async def move(self, found: BookingScope, request: MoveBooking) -> BookingView:
-        """moveBooking (§8.6): cancel and re-create with a new id at the target."""
+    async def move(
+        self, found: BookingScope, request: MoveBooking, *, hold: str | None = None
+    ) -> BookingView:
+        """moveBooking (§8.6): cancel and re-create with a new id at the target (`hold`: as
+        in `book`)."""
         if request.duration is not None:
             rules.check_booking_duration(request.duration)
         scope = found.at
@@ -173,17 +184,9 @@ class BookingService:
             async with self._uow(write=True) as uow:
                 source = scope.address
                 (await _current(uow, found.booking)).check_movable()
-                target = source
-                if request.address_id is not None:
-                    other = await uow.directory.get_address(request.address_id)
-                    if other is None:
-                        raise errors.AddressDoesNotExist()
-                    target = other
-                target_doctor = await uow.directory.get_doctor(target.doctor_id)
-                assert target_doctor is not None
-                # Both calendars, always in the same order, so crossing moves cannot deadlock.
-                for address_id in sorted({source.id, target.id}):
-                    await uow.calendar.lock_address(address_id)
+                target, target_doctor = await lock_move_target(uow, source, request)
+                if hold is not None:
+                    await uow.notifications.release_hold(hold)
                 booking = await _current(uow, found.booking)
                 service = await uow.address_services.get(request.address_service_id)
                 service = rules.check_move_target(booking, source, target, target_doctor, service)
@@ -286,6 +289,24 @@ class BookingService:
                 await uow.commit()
 
         await retrying(attempt)
+
+
+async def lock_move_target(
+    uow: UnitOfWork, source: Address, request: MoveBooking
+) -> tuple[Address, Doctor]:
+    """The address a visit moves to (404 when unknown) and its doctor, with both calendars
+    locked, always in the same order so that crossing moves cannot deadlock."""
+    target = source
+    if request.address_id is not None:
+        other = await uow.directory.get_address(request.address_id)
+        if other is None:
+            raise errors.AddressDoesNotExist()
+        target = other
+    doctor = await uow.directory.get_doctor(target.doctor_id)
+    assert doctor is not None
+    for address_id in sorted({source.id, target.id}):
+        await uow.calendar.lock_address(address_id)
+    return target, doctor
 
 
 async def _current(uow: UnitOfWork, seen: Booking) -> Booking:

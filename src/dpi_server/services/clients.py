@@ -110,6 +110,9 @@ class ClientAdminService:
         client = await self._get(client_id)
         async with self._uow(write=True) as uow:
             await uow.clients.unassign_facility(client.pk, facility_id)
+            # From this moment the client receives nothing more of that facility: copies not
+            # yet delivered go too (issue #9 §2).
+            await uow.notifications.drop_copies_of_facility(client.pk, facility_id)
             await uow.commit()
         self._changed()
 

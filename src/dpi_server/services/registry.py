@@ -10,9 +10,12 @@ from dpi_server.services.auth import AuthService
 from dpi_server.services.bookings import BookingService
 from dpi_server.services.calendar import CalendarService
 from dpi_server.services.clients import ClientAdminService
+from dpi_server.services.delivery import DeliveryService
 from dpi_server.services.directory import DirectoryService
 from dpi_server.services.estate_admin import EstateAdminService
 from dpi_server.services.insurance import InsuranceService
+from dpi_server.services.marketplace import MarketplaceService
+from dpi_server.services.notifications import NotificationAdminService, NotificationService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter
 from dpi_server.services.repositories import UnitOfWorkFactory
@@ -32,3 +35,7 @@ class Services:
     rate_limiter: RateLimiter
     calendar: CalendarService
     bookings: BookingService
+    notifications: NotificationService
+    notification_admin: NotificationAdminService
+    delivery: DeliveryService
+    marketplace: MarketplaceService

@@ -25,6 +25,7 @@ from dpi_server.domain.directory import (
     Specialization,
 )
 from dpi_server.domain.events import Event
+from dpi_server.services.notification_ports import NotificationRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,10 @@ class UnitOfWork(Protocol):
     def calendar(self) -> CalendarRepository: ...
     @property
     def bookings(self) -> BookingRepository: ...
+    @property
+    def notifications(self) -> NotificationRepository:
+        """The delivery queue, delivery settings and real-time slot holds."""
+        ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -187,8 +192,8 @@ class CalendarRepository(Protocol):
     async def busy_between(
         self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
     ) -> list[Interval]:
-        """Time taken at the address around [start, end): live bookings (but the ignored one)
-        and breaks, in one read."""
+        """Time taken at the address around [start, end): live bookings (but the ignored one),
+        breaks and slots held by the real-time gate, in one read."""
         ...
 
     async def get_break(self, break_id: int) -> CalendarBreak | None: ...

@@ -41,6 +41,7 @@ from dpi_server.testing.memory_directory import (
     MemoryDirectoryRepository,
     MemoryInsuranceRepository,
 )
+from dpi_server.testing.memory_notifications import MemoryNotificationRepository
 from dpi_server.testing.memory_state import InMemoryStore, Tables, Transaction
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork", "Tables", "memory_uow_factory"]
@@ -65,6 +66,7 @@ class InMemoryUnitOfWork:
         self.estate_writer = MemoryEstateWriter(self._tx)
         self.calendar = MemoryCalendarRepository(self._tx)
         self.bookings = MemoryBookingRepository(self._tx)
+        self.notifications = MemoryNotificationRepository(store)
 
     async def __aenter__(self) -> Self:
         assert not self._entered, "unit of work already entered"

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db import tables as t
 from dpi_server.domain.bookings import Booking, NewBooking, Patient
 from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
@@ -171,7 +172,12 @@ class SqlCalendarRepository:
         breaks = select(k.c.since, k.c.till).where(
             and_(k.c.address_id == address_id, k.c.since < end, k.c.till > start)
         )
-        rows = await self._conn.execute(union_all(bookings, breaks))
+        # Slots held while a real-time client is asked are taken for everyone else (§12).
+        h = nt.slot_holds
+        holds = select(h.c.start, h.c.end).where(
+            and_(h.c.address_id == address_id, h.c.start < end, h.c.end > start)
+        )
+        rows = await self._conn.execute(union_all(bookings, breaks, holds))
         return [Interval(since, till) for since, till in rows]
 
     async def get_break(self, break_id: int) -> CalendarBreak | None:

@@ -390,7 +390,12 @@ domain_events = Table(
     Column("address_id", Id, nullable=False),
     Column("payload", Text, nullable=False),
     Column("origin_client_pk", Id, nullable=True),
+    # The Docplanner notification rendered at commit (`{name, data, created_at}` as JSON),
+    # shared by every copy; null for events recorded before notifications existed.
+    Column("body", Text, nullable=True),
     Index("ix_domain_events_facility_id", "facility_id"),
+    # The 14-day purge finds old events by time (services/delivery.py housekeeping).
+    Index("ix_domain_events_occurred_at", "occurred_at"),
 )
 
 replace_requests = Table(

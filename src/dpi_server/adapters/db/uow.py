@@ -20,6 +20,7 @@ from dpi_server.adapters.db.directory_repositories import (
 )
 from dpi_server.adapters.db.engine import is_sqlite
 from dpi_server.adapters.db.errors import translate
+from dpi_server.adapters.db.notification_repository import SqlNotificationRepository
 from dpi_server.adapters.db.outbox import write_events
 from dpi_server.adapters.db.repositories import (
     SqlClientRepository,
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
     estate_writer: SqlEstateWriter
     calendar: SqlCalendarRepository
     bookings: SqlBookingRepository
+    notifications: SqlNotificationRepository
 
     def __init__(
         self, engine: AsyncEngine, *, write: bool = False, inline: InlineSqlite | None = None
@@ -101,6 +103,7 @@ class SqlUnitOfWork:
         self.estate_writer = SqlEstateWriter(conn)
         self.calendar = SqlCalendarRepository(conn)
         self.bookings = SqlBookingRepository(conn)
+        self.notifications = SqlNotificationRepository(conn)
 
     async def __aexit__(
         self,

@@ -375,6 +375,28 @@ OPERATIONS: Mapping[str, Operation] = {
         Success(204, "Marked absent. No body."),
         _PRESENCE_ERRORS,
     ),
+    # Notifications (behaviour.md §11; the bodies are api/routes/notifications.py's schemas)
+    "pullNotification": Operation(
+        Success(
+            200, "The oldest notification not pulled yet; pulling consumes it.", "Notification"
+        ),
+        {404: "`No notifications found`: the queue is empty."},
+    ),
+    "pullMultipleNotification": Operation(
+        Success(
+            200,
+            "Up to `limit` of the oldest notifications, and how many remain queued.",
+            "PullMultipleNotificationsResponse",
+        ),
+        {400: _INVALID + " `limit` must be 1..100.", 404: "`No notifications found`."},
+    ),
+    "releaseNotifications": Operation(
+        Success(204, "Buried push notifications are queued again. No body."),
+        {
+            403: "`You are not allowed to use this method`: the client is not a push client.",
+            429: "Called again within the hour: `Too Many Requests`, with `Retry-After`.",
+        },
+    ),
 }
 
 # The spec's tags (wire.md §2.1), in its order, each with its operations.
@@ -417,5 +439,6 @@ TAGS: Mapping[str, tuple[str, ...]] = {
         "requestOpinion",
     ),
     "Patient Presence": ("markPatientPresence", "markPatientAbsence"),
+    "Notifications": ("pullNotification", "pullMultipleNotification", "releaseNotifications"),
 }
 TAG_OF: Mapping[str, str] = {op: tag for tag, ops in TAGS.items() for op in ops}

@@ -1,0 +1,300 @@
+"""The marketplace side's commands that the public API has no operation for: a patient books
+or moves a visit (through the real-time gate), and the doctor's address changes (commercial
+type, an address assigned or unassigned). The sandbox API and the tests call them.
+
+Real-time gate (behaviour.md §12, decisions.md "Notifications"): before a patient's booking or
+move is stored, every client holding the facility that asked for real-time calls gets
+`slot-booking` / `booking-moving` and has 5 s to answer. Meanwhile the slot is *held*: a hold
+row that every availability check counts as busy, so nobody else can take it. The hold is
+written and committed before the call and released in the transaction that stores the
+booking, or on denial, timeout or error; no transaction stays open across the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from dpi_server.domain import booking_rules as rules
+from dpi_server.domain import errors
+from dpi_server.domain.actors import Actor, PatientActor, origin_of
+from dpi_server.domain.change_events import commercial_type_changed
+from dpi_server.domain.directory import COMMERCIAL_TYPES, Address
+from dpi_server.domain.events import AddressAssigned, AddressUnassigned, at_address
+from dpi_server.domain.notification_payloads import (
+    Directory,
+    Json,
+    booking_moving,
+    slot_booking,
+    to_body,
+)
+from dpi_server.domain.notifications import (
+    REALTIME_TIMEOUT_SECONDS,
+    BookingDeniedByVendor,
+    DeliverySettings,
+    is_delivered,
+)
+from dpi_server.domain.timefmt import format_datetime
+from dpi_server.services.access import AddressScope, BookingScope
+from dpi_server.services.availability import load_availability
+from dpi_server.services.bookings import (
+    BookingService,
+    BookingView,
+    BookSlot,
+    MoveBooking,
+    lock_move_target,
+)
+from dpi_server.services.delivery import push_headers
+from dpi_server.services.notification_ports import WebhookSender
+from dpi_server.services.ports import Clock
+from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
+from dpi_server.services.transactions import retrying
+
+# A hold outlives the call by this much, so a process that dies holding one frees the slot
+# soon (housekeeping drops expired holds) while a live caller always finishes first.
+HOLD_MARGIN = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    error_code: int | None = None
+    reason: str = ""
+
+
+class MarketplaceService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        bookings: BookingService,
+        sender: WebhookSender,
+        realtime_timeout: float = REALTIME_TIMEOUT_SECONDS,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._bookings = bookings
+        self._sender = sender
+        self._timeout = realtime_timeout
+
+    # --- visits -------------------------------------------------------------------------------
+    async def book(self, scope: AddressScope, start: datetime, request: BookSlot) -> BookingView:
+        """A patient (or the doctor) books on the marketplace; a patient's booking passes the
+        real-time gate first. A denial raises `BookingDeniedByVendor` and leaves the slot free."""
+        wanted = rules.RequestedStart(start, format_datetime(start, scope.zone))
+        gates = await self._gates(scope.actor, scope.address.facility_id)
+        if not gates:
+            return await self._bookings.book(scope, wanted, request)
+        token, payload = await retrying(lambda: self._hold_booking(scope, wanted, request))
+        return await self._through_gate(
+            gates, payload, token, lambda: self._bookings.book(scope, wanted, request, hold=token)
+        )
+
+    async def move(self, found: BookingScope, request: MoveBooking) -> BookingView:
+        """A patient (or the doctor) moves a visit; a patient's move passes the gate first."""
+        gates = await self._gates(found.at.actor, found.booking.facility_id)
+        if not gates:
+            return await self._bookings.move(found, request)
+        token, payload = await retrying(lambda: self._hold_move(found, request))
+        return await self._through_gate(
+            gates, payload, token, lambda: self._bookings.move(found, request, hold=token)
+        )
+
+    async def _through_gate(
+        self,
+        gates: list[DeliverySettings],
+        payload: Json,
+        token: str,
+        store: Callable[[], Awaitable[BookingView]],
+    ) -> BookingView:
+        try:
+            verdicts = await asyncio.gather(*(self._ask(g, payload) for g in gates))
+            denied = next((v for v in verdicts if not v.allowed), None)
+            if denied is not None:
+                raise BookingDeniedByVendor(denied.error_code, denied.reason)
+            view = await store()
+        except BaseException:
+            # Denied, timed out, failed or canceled: the slot is free again at once.
+            await self._release(token)
+            raise
+        return view
+
+    async def _gates(self, actor: Actor, facility_id: int) -> list[DeliverySettings]:
+        if not isinstance(actor, PatientActor):
+            return []
+        async with self._uow() as uow:
+            return await uow.notifications.realtime_clients(facility_id)
+
+    async def _hold_booking(
+        self, scope: AddressScope, wanted: rules.RequestedStart, request: BookSlot
+    ) -> tuple[str, Json]:
+        """bookSlot's checks, then a hold on the slot, committed before anyone is asked."""
+        async with self._uow(write=True) as uow:
+            address = scope.address
+            await uow.calendar.lock_address(address.id)
+            service = await uow.address_services.get(request.address_service_id)
+            service, at = rules.check_book_request(
+                address=address,
+                doctor=scope.doctor,
+                calendar=await uow.calendar.get(address.id),
+                may_edit=True,
+                service=service,
+                start=wanted,
+                duration=request.duration,
+            )
+            now = self._clock.now()
+            found = await load_availability(
+                uow, address.id, at, at + timedelta(minutes=request.duration)
+            )
+            target = rules.AddressCalendar(address, found.periods, found.busy)
+            draft = rules.book(
+                target, service, at, request.duration, request.details, scope.actor, now, scope.zone
+            )
+            token = await self._hold(uow, address.id, draft.start, draft.end, now)
+            await uow.commit()
+        directory = Directory(
+            scope.facility, scope.doctor, address, scope.zone, {service.id: service}
+        )
+        return token, slot_booking(draft, directory, now)
+
+    async def _hold_move(self, found: BookingScope, request: MoveBooking) -> tuple[str, Json]:
+        scope = found.at
+        async with self._uow(write=True) as uow:
+            source = scope.address
+            target, doctor = await lock_move_target(uow, source, request)
+            booking = await uow.bookings.get(found.booking.id)
+            if booking is None:
+                raise errors.ObjectNotFound()
+            service = rules.check_move_target(
+                booking,
+                source,
+                target,
+                doctor,
+                await uow.address_services.get(request.address_service_id),
+            )
+            rules.require_bookable(await uow.calendar.get(target.id), True)
+            length = request.duration or booking.duration
+            found_at = await load_availability(
+                uow,
+                target.id,
+                request.start,
+                request.start + timedelta(minutes=length),
+                ignore_booking_id=booking.id,
+            )
+            now = self._clock.now()
+            _, draft = rules.move(
+                booking,
+                rules.AddressCalendar(target, found_at.periods, found_at.busy),
+                service,
+                request.start,
+                request.duration,
+                scope.actor,
+                now,
+                scope.zone,
+            )
+            services = {service.id: service}
+            if booking.address_service_id is not None:
+                own = await uow.address_services.get(booking.address_service_id)
+                if own is not None:
+                    services[own.id] = own
+            token = await self._hold(uow, target.id, draft.start, draft.end, now)
+            await uow.commit()
+        directory = Directory(scope.facility, doctor, target, scope.zone, services)
+        return token, booking_moving(booking, draft, directory, now)
+
+    async def _hold(
+        self, uow: UnitOfWork, address_id: int, start: datetime, end: datetime, now: datetime
+    ) -> str:
+        token = str(uuid.uuid4())
+        expires = now + timedelta(seconds=self._timeout) + HOLD_MARGIN
+        await uow.notifications.add_hold(token, address_id, start, end, expires)
+        return token
+
+    async def _release(self, token: str) -> None:
+        async with self._uow(write=True) as uow:
+            await uow.notifications.release_hold(token)
+            await uow.commit()
+
+    async def _ask(self, gate: DeliverySettings, payload: Json) -> Verdict:
+        """2xx within the timeout allows; anything else denies, a 4xx JSON `error_code`
+        telling the patient why."""
+        assert gate.realtime_url is not None
+        body = to_body(payload).encode()
+        # Real-time calls are not stored copies: each has a message id of its own.
+        headers = push_headers(gate, f"rt_{uuid.uuid4().hex}", body, self._clock.now())
+        answer = await self._sender.post(gate.realtime_url, body, headers, self._timeout)
+        if is_delivered(answer.status_code):
+            return Verdict(True)
+        code = None
+        if answer.status_code is not None and 400 <= answer.status_code < 500:
+            code = _error_code(answer.body, answer.content_type)
+        return Verdict(False, code, answer.error or f"HTTP {answer.status_code}")
+
+    # --- the doctor's addresses ---------------------------------------------------------------
+    async def change_commercial_type(self, scope: AddressScope, commercial_type: str) -> Address:
+        if commercial_type not in COMMERCIAL_TYPES:
+            raise errors.FieldErrors(
+                {"commercial_type": [f"The value must be one of: {', '.join(COMMERCIAL_TYPES)}."]}
+            )
+
+        async def attempt() -> Address:
+            async with self._uow(write=True) as uow:
+                await uow.directory.update_address(
+                    scope.address.id, commercial_type=commercial_type
+                )
+                updated = await uow.directory.get_address(scope.address.id)
+                assert updated is not None
+                if updated.commercial_type != scope.address.commercial_type:
+                    uow.collect([commercial_type_changed(updated, scope.actor, self._clock.now())])
+                await uow.commit()
+            return updated
+
+        return await retrying(attempt)
+
+    async def assign_address(
+        self, actor: Actor, facility_id: int, doctor_id: int, **fields: Any
+    ) -> Address:
+        """A new address of the doctor at the facility: `address-assigned`."""
+
+        async def attempt() -> Address:
+            async with self._uow(write=True) as uow:
+                address_id = await uow.estate_writer.add_address(facility_id, doctor_id, **fields)
+                created = await uow.directory.get_address(address_id)
+                assert created is not None
+                context = at_address(created, origin_of(actor), self._clock.now())
+                uow.collect([AddressAssigned(context=context, address=created)])
+                await uow.commit()
+            return created
+
+        return await retrying(attempt)
+
+    async def unassign_address(self, scope: AddressScope) -> None:
+        """The doctor no longer works at the address: it is disabled (no calendar can be
+        enabled there) and `address-unassigned` is raised."""
+
+        async def attempt() -> None:
+            async with self._uow(write=True) as uow:
+                await uow.directory.update_address(scope.address.id, is_enabled=False)
+                updated = await uow.directory.get_address(scope.address.id)
+                assert updated is not None
+                context = at_address(updated, origin_of(scope.actor), self._clock.now())
+                uow.collect([AddressUnassigned(context=context, address=updated)])
+                await uow.commit()
+
+        await retrying(attempt)
+
+
+def _error_code(body: bytes, content_type: str) -> int | None:
+    if "json" not in content_type:
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    code = parsed.get("error_code") if isinstance(parsed, dict) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
