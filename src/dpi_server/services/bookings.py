@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from dpi_server.domain import booking_rules as rules
 from dpi_server.domain import errors
-from dpi_server.domain.bookings import Booking
+from dpi_server.domain.bookings import Booking, NewBooking
 from dpi_server.domain.directory import Address, AddressService, Doctor
 from dpi_server.services.access import AddressScope, BookingScope, DoctorScope
 from dpi_server.services.availability import load_availability
@@ -92,45 +92,15 @@ class BookingService:
 
         async def attempt() -> BookingView:
             async with self._uow(write=True) as uow:
-                address = scope.address
-                await uow.calendar.lock_address(address.id)
-                if hold is not None:
-                    await uow.notifications.release_hold(hold)
-                calendar = await uow.calendar.get(address.id)
-                # The address's live services come with the availability: the requested one
-                # is among them or does not exist here (one read for both). A request that
-                # will fail anyway reads only the service.
-                around = None
-                if start.at is not None and rules.duration_is_valid(request.duration):
-                    end = start.at + timedelta(minutes=request.duration)
-                    around = await load_availability(uow, address.id, start.at, end)
-                    requested = around.services.get(request.address_service_id)
-                else:
-                    requested = await uow.address_services.get(request.address_service_id)
-                service, at = rules.check_book_request(
-                    address=address,
-                    doctor=scope.doctor,
-                    calendar=calendar,
-                    may_edit=scope.may_edit(address.facility_id),
-                    service=requested,
-                    start=start,
-                    duration=request.duration,
-                )
-                assert around is not None
-                details = request.details
-                names = await _check_insurance(
-                    uow, address, details.insurance_provider_id, details.insurance_plan_id
-                )
                 now = self._clock.now()
-                target = rules.AddressCalendar(address, around.periods, around.busy)
-                draft = rules.book(
-                    target, service, at, request.duration, details, scope.actor, now, scope.zone
-                )
-                booking = await uow.bookings.add(draft)
+                planned = await plan_booking(uow, scope, start, request, now, release=hold)
+                booking = await uow.bookings.add(planned.draft)
                 uow.collect([rules.booked(booking, scope.actor, now)])
                 await uow.commit()
             # A new visit is the newest of its own chain.
-            return BookingView(booking, service, *names, newest_booking_id=booking.id)
+            return BookingView(
+                booking, planned.service, *planned.insurance, newest_booking_id=booking.id
+            )
 
         return await retrying(attempt)
 
@@ -182,31 +152,9 @@ class BookingService:
 
         async def attempt() -> BookingView:
             async with self._uow(write=True) as uow:
-                source = scope.address
-                (await _current(uow, found.booking)).check_movable()
-                target, target_doctor = await lock_move_target(uow, source, request)
-                if hold is not None:
-                    await uow.notifications.release_hold(hold)
-                booking = await _current(uow, found.booking)
-                service = await uow.address_services.get(request.address_service_id)
-                service = rules.check_move_target(booking, source, target, target_doctor, service)
-                calendar = await uow.calendar.get(target.id)
-                rules.require_bookable(calendar, scope.may_edit(target.facility_id))
-                length = request.duration or booking.duration
-                around = await _calendar_at(
-                    uow, target, request.start, length, ignore_booking_id=booking.id
-                )
                 now = self._clock.now()
-                canceled, draft = rules.move(
-                    booking,
-                    around,
-                    service,
-                    request.start,
-                    request.duration,
-                    scope.actor,
-                    now,
-                    scope.zone,
-                )
+                planned = await plan_move(uow, found, request, now, release=hold)
+                canceled, draft = planned.canceled, planned.draft
                 created = await uow.bookings.add(draft)
                 old = replace(canceled, moved_to_id=created.id)
                 await uow.bookings.save(old)
@@ -289,6 +237,104 @@ class BookingService:
                 await uow.commit()
 
         await retrying(attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedBooking:
+    """A visit bookSlot's checks allow, with what its answer shows."""
+
+    draft: NewBooking
+    service: AddressService
+    insurance: tuple[str | None, str | None]
+
+
+async def plan_booking(
+    uow: UnitOfWork,
+    scope: AddressScope,
+    start: rules.RequestedStart,
+    request: BookSlot,
+    now: datetime,
+    *,
+    release: str | None = None,
+) -> PlannedBooking:
+    """bookSlot's checks in the spec's order (§8.5) and the visit they allow, with the
+    address locked for the rest of `uow`. `release` is a real-time gate's hold on this slot,
+    dropped before the slot is looked at. Shared by the booking itself and the gate, which
+    asks the vendor about exactly the visit the booking would make."""
+    address = scope.address
+    await uow.calendar.lock_address(address.id)
+    if release is not None:
+        await uow.notifications.release_hold(release)
+    calendar = await uow.calendar.get(address.id)
+    # The address's live services come with the availability: the requested one is among
+    # them or does not exist here (one read for both). A request that will fail anyway reads
+    # only the service.
+    around = None
+    if start.at is not None and rules.duration_is_valid(request.duration):
+        end = start.at + timedelta(minutes=request.duration)
+        around = await load_availability(uow, address.id, start.at, end)
+        requested = around.services.get(request.address_service_id)
+    else:
+        requested = await uow.address_services.get(request.address_service_id)
+    service, at = rules.check_book_request(
+        address=address,
+        doctor=scope.doctor,
+        calendar=calendar,
+        may_edit=scope.may_edit(address.facility_id),
+        service=requested,
+        start=start,
+        duration=request.duration,
+    )
+    assert around is not None
+    details = request.details
+    names = await _check_insurance(
+        uow, address, details.insurance_provider_id, details.insurance_plan_id
+    )
+    target = rules.AddressCalendar(address, around.periods, around.busy)
+    draft = rules.book(target, service, at, request.duration, details, scope.actor, now, scope.zone)
+    return PlannedBooking(draft, service, names)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMove:
+    """What moveBooking's checks allow: the visit as it is now, its canceled state and its
+    replacement at the target."""
+
+    booking: Booking
+    canceled: Booking
+    draft: NewBooking
+    service: AddressService
+    target: Address
+    target_doctor: Doctor
+
+
+async def plan_move(
+    uow: UnitOfWork,
+    found: BookingScope,
+    request: MoveBooking,
+    now: datetime,
+    *,
+    release: str | None = None,
+) -> PlannedMove:
+    """moveBooking's checks in the spec's order (§8.6), with both calendars locked for the
+    rest of `uow`; `release` as in `plan_booking`."""
+    scope = found.at
+    source = scope.address
+    (await _current(uow, found.booking)).check_movable()
+    target, target_doctor = await lock_move_target(uow, source, request)
+    if release is not None:
+        await uow.notifications.release_hold(release)
+    booking = await _current(uow, found.booking)
+    service = await uow.address_services.get(request.address_service_id)
+    service = rules.check_move_target(booking, source, target, target_doctor, service)
+    calendar = await uow.calendar.get(target.id)
+    rules.require_bookable(calendar, scope.may_edit(target.facility_id))
+    length = request.duration or booking.duration
+    around = await _calendar_at(uow, target, request.start, length, ignore_booking_id=booking.id)
+    canceled, draft = rules.move(
+        booking, around, service, request.start, request.duration, scope.actor, now, scope.zone
+    )
+    return PlannedMove(booking, canceled, draft, service, target, target_doctor)
 
 
 async def lock_move_target(

@@ -41,13 +41,13 @@ from dpi_server.domain.notifications import (
 )
 from dpi_server.domain.timefmt import format_datetime
 from dpi_server.services.access import AddressScope, BookingScope
-from dpi_server.services.availability import load_availability
 from dpi_server.services.bookings import (
     BookingService,
     BookingView,
     BookSlot,
     MoveBooking,
-    lock_move_target,
+    plan_booking,
+    plan_move,
 )
 from dpi_server.services.delivery import push_headers
 from dpi_server.services.notification_ports import WebhookSender
@@ -135,76 +135,31 @@ class MarketplaceService:
     ) -> tuple[str, Json]:
         """bookSlot's checks, then a hold on the slot, committed before anyone is asked."""
         async with self._uow(write=True) as uow:
-            address = scope.address
-            await uow.calendar.lock_address(address.id)
-            service = await uow.address_services.get(request.address_service_id)
-            service, at = rules.check_book_request(
-                address=address,
-                doctor=scope.doctor,
-                calendar=await uow.calendar.get(address.id),
-                may_edit=True,
-                service=service,
-                start=wanted,
-                duration=request.duration,
-            )
             now = self._clock.now()
-            found = await load_availability(
-                uow, address.id, at, at + timedelta(minutes=request.duration)
-            )
-            target = rules.AddressCalendar(address, found.periods, found.busy)
-            draft = rules.book(
-                target, service, at, request.duration, request.details, scope.actor, now, scope.zone
-            )
-            token = await self._hold(uow, address.id, draft.start, draft.end, now)
+            planned = await plan_booking(uow, scope, wanted, request, now)
+            draft = planned.draft
+            token = await self._hold(uow, scope.address.id, draft.start, draft.end, now)
             await uow.commit()
-        directory = Directory(
-            scope.facility, scope.doctor, address, scope.zone, {service.id: service}
-        )
+        services = {planned.service.id: planned.service}
+        directory = Directory(scope.facility, scope.doctor, scope.address, scope.zone, services)
         return token, slot_booking(draft, directory, now)
 
     async def _hold_move(self, found: BookingScope, request: MoveBooking) -> tuple[str, Json]:
-        scope = found.at
+        """moveBooking's checks, then a hold on the target slot, as for a booking."""
         async with self._uow(write=True) as uow:
-            source = scope.address
-            target, doctor = await lock_move_target(uow, source, request)
-            booking = await uow.bookings.get(found.booking.id)
-            if booking is None:
-                raise errors.ObjectNotFound()
-            service = rules.check_move_target(
-                booking,
-                source,
-                target,
-                doctor,
-                await uow.address_services.get(request.address_service_id),
-            )
-            rules.require_bookable(await uow.calendar.get(target.id), True)
-            length = request.duration or booking.duration
-            found_at = await load_availability(
-                uow,
-                target.id,
-                request.start,
-                request.start + timedelta(minutes=length),
-                ignore_booking_id=booking.id,
-            )
             now = self._clock.now()
-            _, draft = rules.move(
-                booking,
-                rules.AddressCalendar(target, found_at.periods, found_at.busy),
-                service,
-                request.start,
-                request.duration,
-                scope.actor,
-                now,
-                scope.zone,
-            )
-            services = {service.id: service}
+            planned = await plan_move(uow, found, request, now)
+            booking, draft = planned.booking, planned.draft
+            services = {planned.service.id: planned.service}
             if booking.address_service_id is not None:
                 own = await uow.address_services.get(booking.address_service_id)
                 if own is not None:
                     services[own.id] = own
-            token = await self._hold(uow, target.id, draft.start, draft.end, now)
+            token = await self._hold(uow, planned.target.id, draft.start, draft.end, now)
             await uow.commit()
-        directory = Directory(scope.facility, doctor, target, scope.zone, services)
+        directory = Directory(
+            found.at.facility, planned.target_doctor, planned.target, found.at.zone, services
+        )
         return token, booking_moving(booking, draft, directory, now)
 
     async def _hold(
