@@ -115,6 +115,12 @@ class Api:
     async def estate(self, **kwargs: object) -> TestEstate:
         return await self.builder.build(**kwargs)  # type: ignore[arg-type]
 
+    async def operator_headers(self) -> dict[str, str]:
+        """Headers of the sandbox's operator (a token installed as `dpi serve` does)."""
+        token = "operator-token-of-the-tests-0123456789"
+        await self.container.services.operator_auth.install(token)
+        return {"Authorization": f"Bearer {token}"}
+
     async def fresh_token(self, estate: TestEstate) -> dict[str, str]:
         """A new token for the estate's client (after moving the clock past 24 h)."""
         issued = await self.container.services.auth.issue_token(

@@ -45,6 +45,7 @@ from dpi_server.services.leadership import Lease
 from dpi_server.services.marketplace import MarketplaceService
 from dpi_server.services.notification_ports import WebhookSender
 from dpi_server.services.notifications import NotificationAdminService, NotificationService
+from dpi_server.services.operator_auth import OperatorAuthService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
@@ -158,6 +159,7 @@ def build(
         marketplace=MarketplaceService(
             uow, the_clock, bookings, outbound, settings.notify_realtime_timeout_seconds
         ),
+        operator_auth=OperatorAuthService(uow, the_clock, settings.operator_token),
     )
     return Container(
         settings=settings,

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # FULL fsyncs the WAL on each commit: an acknowledged write survives a power loss.
     sqlite_synchronous: Literal["NORMAL", "FULL", "EXTRA"] = "FULL"
     seed_demo: bool = True
+    # Also accepted as the sandbox's operator token, besides the ones stored in the database
+    # (`dpi serve` stores the demo-credentials.json one on first run).
+    operator_token: str | None = Field(default=None, repr=False)
     sql_echo: bool = False
     sqlite_inline: bool = Field(
         default=True,

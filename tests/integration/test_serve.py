@@ -104,9 +104,11 @@ class TestFirstRun:
             "token_url",
             "api_base_url",
             "operator_token",
+            "sandbox_url",
             "ca_cert",
         }
         assert creds["token_url"] == f"https://127.0.0.1:{port}/oauth/v2/token"
+        assert creds["sandbox_url"] == f"https://127.0.0.1:{port}/_sandbox"
 
         with httpx.Client(verify=ssl.create_default_context(cafile=creds["ca_cert"])) as http:
             token = http.post(
@@ -123,8 +125,15 @@ class TestFirstRun:
                 headers={"Authorization": f"Bearer {token}"},
             ).json()["_items"]
 
+            operator = {"Authorization": f"Bearer {creds['operator_token']}"}
+            sandbox = http.get(creds["sandbox_url"] + "/status", headers=operator)
+            refused = http.get(creds["api_base_url"] + "/facilities", headers=operator)
+
         assert len(facilities) >= 2
         assert len(doctors) >= 3
+        assert sandbox.status_code == 200, sandbox.text
+        assert sandbox.json()["clients"] == 1
+        assert refused.status_code == 401
 
     def test_plain_http_redirects_to_https(
         self, served: tuple[Path, int, int, subprocess.Popen[str]]

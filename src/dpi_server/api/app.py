@@ -32,6 +32,7 @@ from dpi_server.api.routes import (
     oauth,
     services,
 )
+from dpi_server.sandbox.api import install_sandbox_api
 from dpi_server.services.registry import Services
 
 API_VERSION = "1.14.0"
@@ -98,6 +99,7 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
         notifications,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
+    install_sandbox_api(app)
 
     # Starlette applies add_middleware in reverse: the last added runs first.
     if opts.rate_limit is not None:

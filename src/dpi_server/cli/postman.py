@@ -85,6 +85,8 @@ def _path_variable(name: str) -> str:
 
 
 def _folder(path: str, op: dict[str, Any]) -> str:
+    if path.startswith("/_sandbox/"):
+        return "Sandbox"
     segments = [s for s in path.split("/") if s and not s.startswith("{")]
     # A route this table does not know yet goes to the folder of its first OpenAPI tag.
     return FOLDERS.get(segments[-1]) or (op.get("tags") or ["Other"])[0]
@@ -135,8 +137,9 @@ def _request(
     document: dict[str, Any], method: str, path: str, op: dict[str, Any]
 ) -> dict[str, Any]:
     token = path == "/oauth/v2/token"
+    sandbox = path.startswith("/_sandbox/")
     relative = path.removeprefix(API_PREFIX)
-    host = "{{siteUrl}}" if token else "{{baseUrl}}"
+    host = "{{siteUrl}}" if token or sandbox else "{{baseUrl}}"
     parts = [
         f":{segment[1:-1]}" if segment.startswith("{") else segment
         for segment in relative.strip("/").split("/")
@@ -173,6 +176,13 @@ def _request(
         "url": url,
         "description": op.get("description", ""),
     }
+    if sandbox:
+        # dpi's own controls take the operator token, not the collection's OAuth2 token.
+        request["header"] = [{"key": "Accept", "value": "application/json"}]
+        request["auth"] = {
+            "type": "bearer",
+            "bearer": [{"key": "token", "value": "{{operatorToken}}", "type": "string"}],
+        }
     if token:
         request["auth"] = {"type": "noauth"}
         request["body"] = {
@@ -244,6 +254,7 @@ def environment(credentials: dict[str, Any] | None = None) -> dict[str, Any]:
         ("tokenUrl", f"{site}/oauth/v2/token", "default"),
         ("clientId", (credentials or {}).get("client_id", ""), "default"),
         ("clientSecret", (credentials or {}).get("client_secret", ""), "secret"),
+        ("operatorToken", (credentials or {}).get("operator_token", ""), "secret"),
         ("rangeStart", "2026-12-01T00:00:00+01:00", "default"),
         ("rangeEnd", "2026-12-02T00:00:00+01:00", "default"),
         ("slotEnd", "2026-12-01T12:00:00+01:00", "default"),

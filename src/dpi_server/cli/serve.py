@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from dpi_server.cli.workers import Worker, supervise
 from dpi_server.config import Settings
 from dpi_server.domain.locales import LOCALES
 from dpi_server.sandbox.seed import is_empty, seed_demo_estate
+from dpi_server.services.operator_auth import new_operator_token
 
 CREDENTIALS_FILE = "demo-credentials.json"
 log = logging.getLogger("dpi.serve")
@@ -65,7 +65,7 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
         stored = {
             "client_id": estate.client.client.client_id,
             "client_secret": estate.client.client_secret,
-            "operator_token": secrets.token_hex(24),
+            "operator_token": new_operator_token(),
         }
         created = True
     elif path.exists():
@@ -73,10 +73,14 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
         stored = json.loads(path.read_text())
     if not stored:
         return
+    if stored.get("operator_token"):
+        # Idempotent: also brings a data directory from before tokens were stored up to date.
+        await container.services.operator_auth.install(str(stored["operator_token"]))
     base = _base_url(settings)
     stored.update(
         token_url=f"{base}/oauth/v2/token",
         api_base_url=f"{base}/api/v3/integration",
+        sandbox_url=f"{base}/_sandbox",
         ca_cert=ca_cert,
     )
     ordered = {
@@ -87,6 +91,7 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
             "token_url",
             "api_base_url",
             "operator_token",
+            "sandbox_url",
             "ca_cert",
         )
     }

@@ -16,6 +16,7 @@ from dpi_server.services.estate_admin import EstateAdminService
 from dpi_server.services.insurance import InsuranceService
 from dpi_server.services.marketplace import MarketplaceService
 from dpi_server.services.notifications import NotificationAdminService, NotificationService
+from dpi_server.services.operator_auth import OperatorAuthService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter
 from dpi_server.services.repositories import UnitOfWorkFactory
@@ -39,3 +40,4 @@ class Services:
     notification_admin: NotificationAdminService
     delivery: DeliveryService
     marketplace: MarketplaceService
+    operator_auth: OperatorAuthService

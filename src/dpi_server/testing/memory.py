@@ -42,6 +42,7 @@ from dpi_server.testing.memory_directory import (
     MemoryInsuranceRepository,
 )
 from dpi_server.testing.memory_notifications import MemoryNotificationRepository
+from dpi_server.testing.memory_sandbox import MemorySandboxRepository
 from dpi_server.testing.memory_state import InMemoryStore, Tables, Transaction
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork", "Tables", "memory_uow_factory"]
@@ -67,6 +68,7 @@ class InMemoryUnitOfWork:
         self.calendar = MemoryCalendarRepository(self._tx)
         self.bookings = MemoryBookingRepository(self._tx)
         self.notifications = MemoryNotificationRepository(store)
+        self.sandbox = MemorySandboxRepository(store)
 
     async def __aenter__(self) -> Self:
         assert not self._entered, "unit of work already entered"

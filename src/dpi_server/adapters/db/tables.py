@@ -435,3 +435,12 @@ rate_limit_counters = Table(
     Column("expires_ms", BigInteger, nullable=False),
     Index("ix_rate_limit_counters_expires_ms", "expires_ms"),
 )
+
+# The sandbox's operator credentials (migration 0008): only a SHA-256 of each token is kept,
+# so a copy of the database does not hand out the console.
+operator_tokens = Table(
+    "operator_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

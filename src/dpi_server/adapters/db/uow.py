@@ -27,6 +27,7 @@ from dpi_server.adapters.db.repositories import (
     SqlEstateWriter,
     SqlTokenRepository,
 )
+from dpi_server.adapters.db.sandbox_repository import SqlSandboxRepository
 from dpi_server.adapters.db.sqlite_inline import InlineConnection, InlineSqlite
 from dpi_server.domain.events import Event
 
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     calendar: SqlCalendarRepository
     bookings: SqlBookingRepository
     notifications: SqlNotificationRepository
+    sandbox: SqlSandboxRepository
 
     def __init__(
         self, engine: AsyncEngine, *, write: bool = False, inline: InlineSqlite | None = None
@@ -104,6 +106,7 @@ class SqlUnitOfWork:
         self.calendar = SqlCalendarRepository(conn)
         self.bookings = SqlBookingRepository(conn)
         self.notifications = SqlNotificationRepository(conn)
+        self.sandbox = SqlSandboxRepository(conn)
 
     async def __aexit__(
         self,

@@ -46,6 +46,9 @@ _STATUS_TEXT = {
     ),
 }
 
+SANDBOX_TAG = "Sandbox"
+OPERATOR_SCHEME = "operatorToken"
+
 _SECURITY_SCHEMES = {
     OAUTH_SCHEME: {
         "type": "oauth2",
@@ -64,6 +67,14 @@ _SECURITY_SCHEMES = {
         "type": "http",
         "scheme": "basic",
         "description": "The client id and secret of the token endpoint (RFC 6749 §2.3.1).",
+    },
+    OPERATOR_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "description": (
+            "The sandbox's operator token (`operator_token` in demo-credentials.json). It "
+            "opens `/_sandbox/` only; API access tokens are refused there."
+        ),
     },
 }
 
@@ -187,6 +198,26 @@ def _apply(op: dict[str, Any], operation: Operation, method: str) -> None:
         _document_with(op, operation.extensions)
 
 
+def _apply_sandbox(op: dict[str, Any]) -> None:
+    """A sandbox route keeps FastAPI's JSON schemas; it gets the operator scheme and the
+    error envelope of its refusals."""
+    op["summary"] = summary_of(op["operationId"])
+    op["security"] = [{OPERATOR_SCHEME: []}]
+    responses = op.setdefault("responses", {})
+    for status in (400, 401, 403, 404, 409):
+        responses.setdefault(str(status), _sandbox_error(status))
+
+
+def _sandbox_error(status: int) -> dict[str, Any]:
+    text = (
+        "No valid operator token (`Authorization: Bearer <operator_token>`)."
+        if status == 401
+        else _STATUS_TEXT.get(status, "Error.")
+    )
+    schema = {"$ref": _REF.format(model="Error")}
+    return {"description": text, "content": {ERROR_MEDIA_TYPE: {"schema": schema}}}
+
+
 def _strip_fastapi_validation(op: dict[str, Any]) -> None:
     responses = op.get("responses", {})
     answer = responses.get("422", {})
@@ -205,9 +236,21 @@ def apply_contract(generated: dict[str, Any]) -> dict[str, Any]:
             operation = OPERATIONS.get(operation_id)
             if operation is not None:
                 _apply(op, operation, method)
+            elif SANDBOX_TAG in op.get("tags", ()):
+                _apply_sandbox(op)
             if operation_id in TAG_OF:
                 op["tags"] = [TAG_OF[operation_id]]
     document["tags"] = [{"name": tag} for tag in TAGS]
+    document["tags"].append(
+        {
+            "name": SANDBOX_TAG,
+            "description": (
+                "dpi's own sandbox controls (not part of the Docplanner API): act as a patient "
+                "or a doctor, manage clients, reset, move the clock, inject faults, read the "
+                "journal. Authorised by the operator token."
+            ),
+        }
+    )
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in _FASTAPI_VALIDATION:
