@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from dpi_server.cli import clients, notifications
+from dpi_server.cli import clients, notifications, sandbox
 from dpi_server.cli.postman import postman
 from dpi_server.cli.serve import serve
 
@@ -21,6 +21,7 @@ app.command("worker")(notifications.worker)
 clients.app.command("delivery")(notifications.delivery)
 app.add_typer(clients.app, name="client")
 app.add_typer(notifications.app, name="notifications")
+app.add_typer(sandbox.app, name="sandbox")
 app.command("postman")(postman)
 
 
