@@ -29,4 +29,5 @@ async def test_a_wrong_token_exits_1_with_the_message(api: Api) -> None:
     )
 
     assert result.exit_code == 1
-    assert "401" in result.output and "operator token" in result.output
+    assert "401" in result.output
+    assert "operator token" in result.output
