@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
+from dpi_server.bootstrap import build
+from dpi_server.config import Settings
 from dpi_server.domain.bookings import CANCELED
 from dpi_server.testing.estate import TestEstate
 from tests.api.notification_support import Marketplace, pull_all, validate
@@ -115,3 +118,26 @@ async def test_the_scheduler_in_real_time_cancels_once(api: Api) -> None:
     [notification] = await pull_all(api, estate)
     assert notification["name"] == "booking-canceled"
     assert notification["data"]["visit_booking"]["id"] == str(view.booking.id)
+
+
+async def test_two_processes_cancel_a_visit_exactly_once(api: Api, settings: Settings) -> None:
+    """Two schedulers on one database (two processes' wiring) run at the same moment: one
+    cancel, one `booking-canceled`."""
+    estate = await api.estate()
+    market = Marketplace(api, estate)
+    await market.open_tuesday(address=ONLINE)
+    view = await market.book(address=ONLINE, visit_payment=True)
+    await pull_all(api, estate)
+    other = build(settings, clock=api.clock)
+    try:
+        api.clock.advance(minutes=120)
+        await asyncio.gather(
+            api.container.services.scheduler.run_due(), other.services.scheduler.run_due()
+        )
+    finally:
+        await other.close()
+
+    [notification] = await pull_all(api, estate)
+    assert notification["name"] == "booking-canceled"
+    assert notification["data"]["visit_booking"]["id"] == str(view.booking.id)
+    assert (await read_back(api, estate, view.booking.id))["status"] == CANCELED
