@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dpi_server.adapters.clock import SystemClock
 from dpi_server.adapters.db import stats
+from dpi_server.adapters.db.clock_store import SqlClockStore
 from dpi_server.adapters.db.engine import create_engine, is_sqlite
 from dpi_server.adapters.db.generations import SqlGenerationReader
 from dpi_server.adapters.db.migrate import migrate
@@ -33,6 +34,7 @@ from dpi_server.domain.notifications import RetrySchedule
 from dpi_server.services.access import AccessService
 from dpi_server.services.address_services import AddressServicesService
 from dpi_server.services.auth import AuthService
+from dpi_server.services.auto_cancel import AutoCancelService
 from dpi_server.services.bookings import BookingService
 from dpi_server.services.cache import HotPathCache, NoSharedGeneration
 from dpi_server.services.calendar import CalendarService
@@ -50,6 +52,10 @@ from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
 from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.scheduler import Scheduler
+from dpi_server.services.shared_clock import ClockStore, SharedClock
+from dpi_server.services.time_travel import TimeTravelService
+from dpi_server.testing.memory_clock import MemoryClockStore
 
 
 @dataclass
@@ -111,7 +117,11 @@ def build(
         stats.install(engine)
         if inline is not None:
             stats.install(inline.engine)
-    the_clock: Clock = clock or SystemClock()
+    # Every process of a deployment tells the same (sandbox) time: its state is in the
+    # database; the wall clock underneath is the system's, or the test's fake.
+    clock_store: ClockStore = MemoryClockStore() if uow_factory else SqlClockStore(engine, inline)
+    shared_clock = SharedClock(clock or SystemClock(), clock_store)
+    the_clock: Clock = shared_clock
 
     def sql_uow(*, write: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, write=write, inline=inline)
@@ -140,6 +150,10 @@ def build(
         health_checks=settings.notify_health_checks,
     )
 
+    delivery_service = DeliveryService(uow, the_clock, outbound, delivery_config)
+    scheduler = Scheduler(
+        the_clock, delivery_service, AutoCancelService(uow, the_clock), shared_clock.refresh
+    )
     services = Services(
         clock=the_clock,
         uow=uow,
@@ -155,11 +169,13 @@ def build(
         bookings=bookings,
         notifications=NotificationService(uow, the_clock),
         notification_admin=NotificationAdminService(uow, the_clock),
-        delivery=DeliveryService(uow, the_clock, outbound, delivery_config),
+        delivery=delivery_service,
         marketplace=MarketplaceService(
             uow, the_clock, bookings, outbound, settings.notify_realtime_timeout_seconds
         ),
         operator_auth=OperatorAuthService(uow, the_clock, settings.operator_token),
+        scheduler=scheduler,
+        time_travel=TimeTravelService(shared_clock, scheduler),
     )
     return Container(
         settings=settings,

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from dpi_server.api.body import add_request_schemas
+from dpi_server.api.clock_sync import ClockSyncMiddleware
 from dpi_server.api.contract import apply_contract
 from dpi_server.api.docs import install_docs
 from dpi_server.api.errors import install_error_handlers
@@ -119,6 +120,8 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
         extra_hosts=opts.trusted_hosts,
         default_locale=opts.default_locale,
     )
+    # Before anything reads the clock (the rate limiter, token expiry, the routes).
+    app.add_middleware(ClockSyncMiddleware, sync=lambda: services_.time_travel.sync())
     if opts.outermost is not None:
         app.add_middleware(_Wrap, wrap=opts.outermost)
     return app

@@ -44,6 +44,7 @@ def with_container(settings: Settings, action: Callable[[Container], Awaitable[T
         container = build(settings)
         try:
             await container.migrate()
+            await container.services.time_travel.sync()  # the sandbox clock, as the server tells it
             return await action(container)
         finally:
             await container.close()

@@ -35,7 +35,7 @@ async def dispatcher_beside(container: Container) -> AsyncIterator[Dispatcher]:
     """A dispatcher task for as long as the block runs (`dpi serve`). With a leader lease
     (PostgreSQL, or a SQLite file) it runs only in the process holding it, so `--workers N`
     runs one dispatcher, and another process takes over if that one dies."""
-    dispatcher = Dispatcher(container.services.delivery, container.services.clock)
+    dispatcher = Dispatcher(container.services.scheduler, container.services.clock)
     lease = container.leader_lease
     work = dispatcher.run() if lease is None else run_as_leader(lease, dispatcher.run)
     task = asyncio.create_task(work, name="dpi-dispatcher")
@@ -53,7 +53,7 @@ def worker(
     data_dir: Path | None = DataDirOption,
     database_url: str | None = DatabaseUrlOption,
 ) -> None:
-    """Deliver notifications: push copies, retries, expiry, purge, health checks.
+    """Run due work: push copies, retries, expiry, purge, health checks, unpaid auto-cancel.
 
     Run any number against one PostgreSQL (each due row goes to exactly one worker)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -63,7 +63,7 @@ def worker(
         container = build(settings)
         try:
             await container.migrate()
-            dispatcher = Dispatcher(container.services.delivery, container.services.clock)
+            dispatcher = Dispatcher(container.services.scheduler, container.services.clock)
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, dispatcher.stop)

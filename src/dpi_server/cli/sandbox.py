@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from dpi_server.cli import sandbox_clock
 from dpi_server.cli.common import console
 from dpi_server.cli.sandbox_client import (
     CredentialsOption,
@@ -16,6 +17,7 @@ from dpi_server.cli.sandbox_client import (
 )
 
 app = typer.Typer(help="Drive a running server's sandbox (clock, reset, faults, journal).")
+app.add_typer(sandbox_clock.app, name="clock")
 
 
 @app.command("status")

@@ -15,6 +15,10 @@ ABSENT = "absent"
 # Payments that no longer hold money (behaviour.md §8.6: they do not block a move).
 RELEASED_PAYMENT_STATUSES = frozenset({"refunded", "charged_back"})
 PAYMENT_STATUSES = ("paid", "waiting_for_confirmation", "not-paid", "refunded", "charged_back")
+# A visit paid online that is still unpaid this long after booking is canceled
+# (decisions.md "Bookings"); "unpaid" is no status yet or `not-paid` (docs/decisions.md).
+UNPAID_GRACE = timedelta(minutes=90)
+UNPAID_STATUSES = frozenset({None, "not-paid"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,12 @@ class Booking(NewBooking):
         if not self.is_booked:
             raise errors.BookingNotBooked(self.id)
         return replace(self, status=CANCELED, canceled_by=by, canceled_at=at, cancel_reason=reason)
+
+    def awaits_payment(self) -> bool:
+        """Booked, to be paid online, and not paid (nor on the way to being) yet."""
+        return (
+            self.is_booked and self.visit_payment and self.visit_payment_status in UNPAID_STATUSES
+        )
 
     def check_movable(self) -> None:
         """A move cancels this visit and creates a new one; only a booked visit moves once."""

@@ -390,3 +390,15 @@ class ServiceBusy(DomainError):
     status = 503
     message = "Service temporarily unavailable, try again"
     retry_after = 1
+
+
+# --- the sandbox clock ----------------------------------------------------------------------
+class ClockCannotGoBack(Conflict):
+    """Tokens, retries and copies assume time only moves forward (docs/decisions.md "Sandbox
+    clock"): the one way back is `real`."""
+
+    def __init__(self, asked: str, now: str) -> None:
+        super().__init__(
+            f"The sandbox clock cannot be set back: {asked} is before its current time {now}. "
+            "Use `real` to return to the wall clock."
+        )

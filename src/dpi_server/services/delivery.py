@@ -85,7 +85,7 @@ class DeliveryService:
         """Everything due now, in order: housekeeping, push attempts, health checks."""
         report = RunReport()
         now = self._clock.now()
-        if self._next_housekeeping is None or now >= self._next_housekeeping:
+        if self._is_due(self._next_housekeeping, now):
             report.purged = await self._housekeeping(now)
             self._next_housekeeping = now + self.config.housekeeping_every
         # A read first: an idle loop then takes no write lock (SQLite has only one).
@@ -100,12 +100,15 @@ class DeliveryService:
             report.delivered += await self._send_all(claim, claimed)
             if len(claimed) < self.config.batch_size:
                 break
-        if self.config.health_checks and (
-            self._next_health_scan is None or now >= self._next_health_scan
-        ):
+        if self.config.health_checks and self._is_due(self._next_health_scan, now):
             report.health_checks = await self._check_health(now)
             self._next_health_scan = now + self.config.housekeeping_every
         return report
+
+    def _is_due(self, next_at: datetime | None, now: datetime) -> bool:
+        """A throttled scan is due at `next_at`, or at once if the clock went back (the
+        sandbox clock's `real` after time travel) further than one interval."""
+        return next_at is None or now >= next_at or next_at - now > self.config.housekeeping_every
 
     async def next_due(self) -> datetime | None:
         """The earliest due time of a push copy (the worker sleeps until then)."""

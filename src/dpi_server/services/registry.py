@@ -20,6 +20,8 @@ from dpi_server.services.operator_auth import OperatorAuthService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter
 from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.scheduler import Scheduler
+from dpi_server.services.time_travel import TimeTravelService
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +43,7 @@ class Services:
     delivery: DeliveryService
     marketplace: MarketplaceService
     operator_auth: OperatorAuthService
+    # All due work, in real time and under time travel (services/scheduler.py).
+    scheduler: Scheduler
+    # The sandbox clock's controls; `services.clock` is that clock.
+    time_travel: TimeTravelService

@@ -277,6 +277,23 @@ class MemoryBookingRepository:
             and b.deleted_at is None
         ]
 
+    async def unpaid_booked_before(self, before: datetime, limit: int) -> list[Booking]:
+        found = [b for b in self._unpaid() if b.booked_at <= before]
+        return sorted(found, key=lambda b: (b.booked_at, b.id))[:limit]
+
+    async def oldest_unpaid_booked_at(self) -> datetime | None:
+        return min((b.booked_at for b in self._unpaid()), default=None)
+
+    def _unpaid(self) -> list[Booking]:
+        addresses = self._tx.tables.addresses
+        return [
+            b
+            for b in self._all()
+            if b.awaits_payment()
+            and b.address_id in addresses
+            and addresses[b.address_id].visit_payment
+        ]
+
     async def opinion_requested(self, booking_id: int) -> bool:
         return booking_id in self._tx.tables.opinion_requests
 

@@ -1,4 +1,5 @@
-"""The scheduler loop in real time: run what is due, then sleep until the next due time.
+"""The scheduler loop in real time (services/scheduler.py): run what is due, then sleep until
+the next due time.
 
 It runs inside `dpi serve` (one task next to the API) and as `dpi worker` processes; any
 number of them can share one PostgreSQL, since every due row is claimed by exactly one
@@ -13,15 +14,15 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from dpi_server.services.delivery import DeliveryService
 from dpi_server.services.ports import Clock
+from dpi_server.services.scheduler import Scheduler
 
 log = logging.getLogger("dpi.dispatcher")
 
 
 class Dispatcher:
-    def __init__(self, delivery: DeliveryService, clock: Clock, *, idle: float = 0.2) -> None:
-        self._delivery = delivery
+    def __init__(self, scheduler: Scheduler, clock: Clock, *, idle: float = 0.2) -> None:
+        self._scheduler = scheduler
         self._clock = clock
         self._idle = idle
         self._stop = asyncio.Event()
@@ -34,8 +35,8 @@ class Dispatcher:
         database restart does not end delivery."""
         while not self._stop.is_set():
             try:
-                report = await self._delivery.run_due()
-                busy = report.attempts >= self._delivery.config.batch_size
+                report = await self._scheduler.run_due()
+                busy = report.attempts >= self._scheduler.batch_size
                 pause = 0.0 if busy else await self._pause()
             except Exception:
                 log.exception("dispatcher run failed; trying again shortly")
@@ -47,7 +48,7 @@ class Dispatcher:
     async def _pause(self) -> float:
         """Until the next due copy, but never longer than `idle` (new copies are due at
         once and nothing tells this process they were written)."""
-        due = await self._delivery.next_due()
+        due = await self._scheduler.next_due()
         if due is None:
             return self._idle
         left = (due - self._clock.now()) / timedelta(seconds=1)

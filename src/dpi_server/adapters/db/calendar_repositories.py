@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
@@ -413,6 +413,24 @@ class SqlBookingRepository:
         ).mappings()
         return [_booking(r) for r in rows]
 
+    async def unpaid_booked_before(self, before: datetime, limit: int) -> list[Booking]:
+        b = t.bookings
+        rows = (
+            await self._conn.execute(
+                select(b)
+                .where(_unpaid(), b.c.booked_at <= before)
+                .order_by(b.c.booked_at, b.c.id)
+                .limit(limit)
+            )
+        ).mappings()
+        return [_booking(r) for r in rows]
+
+    async def oldest_unpaid_booked_at(self) -> datetime | None:
+        found: datetime | None = await self._conn.scalar(
+            select(func.min(t.bookings.c.booked_at)).where(_unpaid())
+        )
+        return found
+
     async def opinion_requested(self, booking_id: int) -> bool:
         o = t.opinion_requests
         found = await self._conn.scalar(select(o.c.booking_id).where(o.c.booking_id == booking_id))
@@ -431,3 +449,17 @@ class SqlBookingRepository:
             )
         )
         return int(value) if value is not None else origin_booking_id
+
+
+def _unpaid() -> Any:
+    """What `Booking.awaits_payment` means, at an address with online payment; its first two
+    terms are those of the partial index `ix_bookings_unpaid_booked_at`."""
+    b, a = t.bookings, t.addresses
+    return and_(
+        # Spelt as the index's predicate is, so both planners see it applies.
+        text("bookings.status = 'booked'"),
+        text("bookings.visit_payment"),
+        b.c.deleted_at.is_(None),
+        or_(b.c.visit_payment_status.is_(None), b.c.visit_payment_status == "not-paid"),
+        b.c.address_id.in_(select(a.c.id).where(a.c.visit_payment.is_(True))),
+    )

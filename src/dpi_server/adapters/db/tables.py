@@ -377,6 +377,14 @@ bookings = Table(
     Index("ix_bookings_address_start", "address_id", "start"),
     Index("ix_bookings_origin_booking_id", "origin_booking_id"),
     Index("ix_bookings_doctor_phone", "doctor_id", "patient_phone_digits"),
+    # The unpaid auto-cancel's scan (services/auto_cancel.py, migration 0010): only booked
+    # visits paid online are in it, so it stays small however many bookings there are.
+    Index(
+        "ix_bookings_unpaid_booked_at",
+        "booked_at",
+        sqlite_where=text("status = 'booked' AND visit_payment"),
+        postgresql_where=text("status = 'booked' AND visit_payment"),
+    ),
 )
 
 domain_events = Table(
@@ -443,4 +451,16 @@ operator_tokens = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The sandbox clock every process shares (services/shared_clock.py, migration 0010): one row;
+# `version` lets a change made from a stale read be refused.
+sandbox_clock = Table(
+    "sandbox_clock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("mode", String(8), nullable=False),
+    Column("frozen_at", UTCDateTime, nullable=True),
+    Column("offset_us", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
 )

@@ -1,0 +1,67 @@
+"""The sandbox's clock controls (`/_sandbox/clock`, `dpi sandbox clock`): show, freeze, set,
+advance, back to real time. Moving forward runs everything that became due on the way, in
+order, before answering (services/scheduler.py `travel_to`).
+
+Time never moves backwards by `set` or `advance` (tokens, retries and copies assume it only
+moves forward): a `set` to the past is refused. `real` is the one way back, taken on purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dpi_server.domain import errors
+from dpi_server.domain.clock import check_advance
+from dpi_server.services.scheduler import Scheduler, SchedulerReport
+from dpi_server.services.shared_clock import ClockReading, SharedClock
+
+
+@dataclass(frozen=True, slots=True)
+class Travel:
+    """Where the clock is after a move, and what ran on the way."""
+
+    clock: ClockReading
+    ran: SchedulerReport
+
+
+class TimeTravelService:
+    def __init__(self, clock: SharedClock, scheduler: Scheduler) -> None:
+        self._clock = clock
+        self._scheduler = scheduler
+
+    async def sync(self) -> None:
+        """Pick up a change another process made (cheap: at most one read per half second)."""
+        await self._clock.refresh()
+
+    async def show(self) -> ClockReading:
+        """Exact: read from the database, whatever this process last saw."""
+        await self._clock.refresh(force=True)
+        return self._clock.reading()
+
+    async def freeze(self) -> ClockReading:
+        return await self._clock.change(lambda state, wall: state.frozen(wall))
+
+    async def real(self) -> ClockReading:
+        return await self._clock.change(lambda state, _wall: state.running_real())
+
+    async def advance(self, delta: timedelta) -> Travel:
+        check_advance(delta)
+        await self._clock.refresh(force=True)
+        return await self.set(self._clock.now() + delta)
+
+    async def set(self, instant: datetime) -> Travel:
+        """To `instant` (not before now), running what becomes due on the way."""
+        await self._clock.refresh(force=True)
+        now = self._clock.now()
+        if instant < now:
+            raise errors.ClockCannotGoBack(instant.isoformat(), now.isoformat())
+
+        async def move(to: datetime) -> None:
+            # A running clock may have passed `to` by a hair since it was read.
+            await self._clock.change(
+                lambda state, wall: state.moved_to(max(to, state.now(wall)), wall)
+            )
+
+        ran = await self._scheduler.travel_to(instant, move)
+        return Travel(self._clock.reading(), ran)
