@@ -50,6 +50,7 @@ from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
 from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.reset import ResetService
 
 
 @dataclass
@@ -132,6 +133,14 @@ def build(
     else:
         outbound = sender
     bookings = BookingService(uow, the_clock)
+    calendar = CalendarService(uow, the_clock)
+    rate_limiter = RateLimiter(store)
+    reset = ResetService(uow, the_clock)
+    # What a reset must forget besides the database (services/reset.py); other processes
+    # drop their caches through the generation bump the restore makes.
+    reset.on_reset("hot-path cache", cache.invalidate)
+    reset.on_reset("rate-limit counters", rate_limiter.reset)
+    reset.on_reset("replaceSlots in-flight markers", calendar.forget_in_flight)
     delivery_config = delivery or DeliveryConfig(
         retry=RetrySchedule.parse(settings.notify_retry_minutes),
         push_timeout=settings.notify_push_timeout_seconds,
@@ -146,12 +155,12 @@ def build(
         access=AccessService(uow, cache),
         auth=AuthService(uow, the_clock, settings.token_lifetime_seconds, cache),
         clients=ClientAdminService(uow, the_clock, cache),
-        estate_admin=EstateAdminService(uow),
+        estate_admin=EstateAdminService(uow, the_clock),
         directory=DirectoryService(uow, the_clock, cache),
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),
-        rate_limiter=RateLimiter(store),
-        calendar=CalendarService(uow, the_clock),
+        rate_limiter=rate_limiter,
+        calendar=calendar,
         bookings=bookings,
         notifications=NotificationService(uow, the_clock),
         notification_admin=NotificationAdminService(uow, the_clock),
@@ -160,6 +169,7 @@ def build(
             uow, the_clock, bookings, outbound, settings.notify_realtime_timeout_seconds
         ),
         operator_auth=OperatorAuthService(uow, the_clock, settings.operator_token),
+        reset=reset,
     )
     return Container(
         settings=settings,

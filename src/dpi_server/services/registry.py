@@ -20,6 +20,7 @@ from dpi_server.services.operator_auth import OperatorAuthService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter
 from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.reset import ResetService
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +42,5 @@ class Services:
     delivery: DeliveryService
     marketplace: MarketplaceService
     operator_auth: OperatorAuthService
+    # The sandbox's reset; parts with process state register hooks (`on_reset`).
+    reset: ResetService
