@@ -83,6 +83,29 @@ class TestReset:
         ]
         assert set(seeded) >= {x.name for x in snapshot_tables()}
 
+    async def test_big_tables_are_truncated_alike(
+        self, fresh: Api, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """PostgreSQL truncates big tables instead of deleting from them: same outcome (with
+        a threshold below zero every table counts as big; SQLite always deletes)."""
+        from dpi_server.adapters.db import snapshot
+
+        monkeypatch.setattr(snapshot, "TRUNCATE_ABOVE_ROWS", -1)
+        await fresh.container.services.operator_auth.install(TOKEN)
+        seeded = await dump(fresh)
+        generation = await self._generation(fresh)
+        await make_changes(fresh)
+
+        ok(await fresh.http.post("/_sandbox/reset", headers=HEADERS))
+
+        assert await dump(fresh) == seeded
+        assert await self._generation(fresh) > generation
+
+    async def _generation(self, api: Api) -> int:
+        async with api.container.engine.connect() as conn:
+            value = await conn.scalar(select(t.cache_generations.c.value))
+        return int(value)
+
     async def test_ids_continue_from_the_seeded_ones(self, fresh: Api) -> None:
         """Id counters (sequences, SQLite's AUTOINCREMENT) are put back too: the first rows
         after a reset get the ids the first rows after the seed got."""
