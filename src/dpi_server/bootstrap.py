@@ -52,6 +52,7 @@ from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter, RateLimitStore
 from dpi_server.services.registry import Services
 from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.reset import ResetService
 from dpi_server.services.scheduler import Scheduler
 from dpi_server.services.shared_clock import ClockStore, SharedClock
 from dpi_server.services.time_travel import TimeTravelService
@@ -142,6 +143,14 @@ def build(
     else:
         outbound = sender
     bookings = BookingService(uow, the_clock)
+    calendar = CalendarService(uow, the_clock)
+    rate_limiter = RateLimiter(store)
+    reset = ResetService(uow, the_clock)
+    # What a reset must forget besides the database (services/reset.py); other processes
+    # drop their caches through the generation bump the restore makes.
+    reset.on_reset("hot-path cache", cache.invalidate)
+    reset.on_reset("rate-limit counters", rate_limiter.reset)
+    reset.on_reset("replaceSlots in-flight markers", calendar.forget_in_flight)
     delivery_config = delivery or DeliveryConfig(
         retry=RetrySchedule.parse(settings.notify_retry_minutes),
         push_timeout=settings.notify_push_timeout_seconds,
@@ -154,18 +163,20 @@ def build(
     scheduler = Scheduler(
         the_clock, delivery_service, AutoCancelService(uow, the_clock), shared_clock.refresh
     )
+    time_travel = TimeTravelService(shared_clock, scheduler)
+    reset.on_reset("clock back to real time", time_travel.real)
     services = Services(
         clock=the_clock,
         uow=uow,
         access=AccessService(uow, cache),
         auth=AuthService(uow, the_clock, settings.token_lifetime_seconds, cache),
         clients=ClientAdminService(uow, the_clock, cache),
-        estate_admin=EstateAdminService(uow),
+        estate_admin=EstateAdminService(uow, the_clock),
         directory=DirectoryService(uow, the_clock, cache),
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),
-        rate_limiter=RateLimiter(store),
-        calendar=CalendarService(uow, the_clock),
+        rate_limiter=rate_limiter,
+        calendar=calendar,
         bookings=bookings,
         notifications=NotificationService(uow, the_clock),
         notification_admin=NotificationAdminService(uow, the_clock),
@@ -175,7 +186,8 @@ def build(
         ),
         operator_auth=OperatorAuthService(uow, the_clock, settings.operator_token),
         scheduler=scheduler,
-        time_travel=TimeTravelService(shared_clock, scheduler),
+        time_travel=time_travel,
+        reset=reset,
     )
     return Container(
         settings=settings,

@@ -76,6 +76,12 @@ class MemoryRateLimitStore:
         with self._lock:
             self._failures.pop(key, None)
 
+    async def clear(self) -> None:
+        with self._lock:
+            self._counters.clear()
+            self._leases.clear()
+            self._failures.clear()
+
     def __len__(self) -> int:
         """Live entries, counters, leases and failures together (lets tests see sweeping)."""
         with self._lock:

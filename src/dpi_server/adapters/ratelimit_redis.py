@@ -127,6 +127,17 @@ class RedisRateLimitStore:
     async def forget(self, key: str) -> None:
         await self._redis.delete(f"{self._prefix}fail:{key}")
 
+    async def clear(self) -> None:
+        """Delete every key under this store's prefix (SCAN, so Redis is never blocked)."""
+        batch: list[Any] = []
+        async for key in self._redis.scan_iter(match=f"{self._prefix}*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                await self._redis.unlink(*batch)
+                batch.clear()
+        if batch:
+            await self._redis.unlink(*batch)
+
     async def aclose(self) -> None:
         """Close the connection pool if this store created it."""
         if self._owns_client:

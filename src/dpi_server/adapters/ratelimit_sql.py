@@ -166,6 +166,9 @@ class _SqlCounterStore:
     async def forget(self, key: str) -> None:
         await self._run(_FORGET, {"key": _FAILURE_PREFIX + key})
 
+    async def clear(self) -> None:
+        await self._run("DELETE FROM rate_limit_counters", {})
+
 
 class PostgresRateLimitStore(_SqlCounterStore):
     """`RateLimitStore` on the shared PostgreSQL table."""

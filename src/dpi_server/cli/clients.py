@@ -14,8 +14,14 @@ from dpi_server.cli.common import (
     console,
     run_action,
 )
+from dpi_server.domain.environments import SANDBOX
 
-app = typer.Typer(help="Manage API clients: create, list, revoke, assign facilities, limits.")
+app = typer.Typer(
+    help="Manage API clients: create, list, revoke, assign facilities, limits, environment."
+)
+EnvironmentOption = typer.Option(
+    SANDBOX, "--environment", help="sandbox or production (the sandbox's controls skip production)"
+)
 
 
 @app.command("create")
@@ -24,16 +30,20 @@ def create(
     locale: str = typer.Option("pl", help="Marketplace locale of the client"),
     facility: list[int] = typer.Option([], "--facility", "-f", help="Facility id to assign"),
     feature: list[str] = typer.Option([], "--feature", help="e.g. remove_address_integration"),
+    environment: str = EnvironmentOption,
     data_dir: Path | None = DataDirOption,
     database_url: str | None = DatabaseUrlOption,
 ) -> None:
     """Create a client; its secret is shown once and stored only as a hash."""
 
     async def action(container: Container) -> None:
-        admin = container.services.clients
-        created = await admin.create(name, locale, features=frozenset(feature))
-        for facility_id in facility:
-            await admin.assign_facility(created.client.client_id, facility_id)
+        created = await container.services.clients.create(
+            name,
+            locale,
+            features=frozenset(feature),
+            environment=environment,
+            facilities=[(f, True) for f in facility],
+        )
         console.print(f"client_id:     {created.client.client_id}")
         console.print(f"client_secret: {created.client_secret}")
         console.print("[yellow]Store the secret now: it cannot be shown again.[/yellow]")
@@ -48,7 +58,7 @@ def list_clients(
     """List clients with their facilities and limits."""
 
     async def action(container: Container) -> None:
-        table = Table("client_id", "name", "locale", "state", "facilities", "limits")
+        table = Table("client_id", "name", "locale", "environment", "state", "facilities", "limits")
         for client, facilities in await container.services.clients.list():
             limits = (
                 f"GET {client.read_limit}/{client.read_window_seconds}s, "
@@ -60,6 +70,7 @@ def list_clients(
                 client.client_id,
                 client.name,
                 client.locale,
+                client.environment,
                 "active" if client.usable else "revoked",
                 ", ".join(str(f) for f in facilities) or "-",
                 limits,
@@ -135,5 +146,38 @@ def limits(
             f"{client.read_window_seconds}s; writes {client.write_limit}/"
             f"{client.write_window_seconds}s"
         )
+
+    run_action(data_dir, database_url, action)
+
+
+@app.command("environment")
+def environment(
+    client_id: str,
+    value: str = typer.Argument(..., help="sandbox or production"),
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Make a client sandbox or production: the sandbox's patient, doctor and reset controls
+    never act on what an active production client holds."""
+
+    async def action(container: Container) -> None:
+        client = await container.services.clients.set_environment(client_id, value)
+        console.print(f"{client.client_id}: {client.environment}")
+
+    run_action(data_dir, database_url, action)
+
+
+@app.command("features")
+def features(
+    client_id: str,
+    feature: list[str] = typer.Option([], "--feature", help="The features to have (none: clear)"),
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """Set exactly these per-client features (e.g. remove_address_integration)."""
+
+    async def action(container: Container) -> None:
+        await container.services.clients.set_features(client_id, frozenset(feature))
+        console.print(f"{client_id}: features {', '.join(sorted(feature)) or '-'}")
 
     run_action(data_dir, database_url, action)

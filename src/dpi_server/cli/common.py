@@ -53,12 +53,14 @@ def with_container(settings: Settings, action: Callable[[Container], Awaitable[T
 
 
 def run_action(data_dir: Path | None, database_url: str | None, action: object) -> object:
-    """Run an operator command's action; a `ClientAdminError` is printed and exits 1."""
-    from dpi_server.services.clients import ClientAdminError
+    """Run an operator command's action; a refusal of the use case (`DomainError`, such as
+    `ClientAdminError`) is printed with its field errors and exits 1."""
+    from dpi_server.domain.errors import DomainError
 
     settings = make_settings(data_dir=data_dir, database_url=database_url)
     try:
         return with_container(settings, action)  # type: ignore[arg-type]
-    except ClientAdminError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+    except DomainError as exc:
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.field_errors.items())
+        err_console.print(f"[red]error:[/red] {exc.message}" + (f" ({details})" if details else ""))
         raise typer.Exit(1) from None

@@ -30,3 +30,30 @@ def status(
     with sandbox_client(target(credentials, url, token)) as sandbox:
         body = sandbox.call("GET", "status")
     console.print(f"server {body['server']}, now {body['now']}, {body['clients']} client(s)")
+
+
+@app.command("reset")
+def reset(
+    credentials: Path | None = CredentialsOption,
+    url: str | None = UrlOption,
+    token: str | None = TokenOption,
+) -> None:
+    """Put the server back to its seeded state (refused while a production client exists)."""
+    with sandbox_client(target(credentials, url, token)) as sandbox:
+        body = sandbox.call("POST", "reset")
+    console.print(
+        f"reset to the snapshot of {body['snapshot_taken_at']} in {body['elapsed_ms']} ms "
+        f"(also reset: {', '.join(body['hooks'])})"
+    )
+
+
+@app.command("snapshot")
+def snapshot(
+    credentials: Path | None = CredentialsOption,
+    url: str | None = UrlOption,
+    token: str | None = TokenOption,
+) -> None:
+    """Make the server's current state the one `reset` returns to."""
+    with sandbox_client(target(credentials, url, token)) as sandbox:
+        body = sandbox.call("POST", "snapshot")
+    console.print(f"snapshot of {body['tables']} tables taken at {body['taken_at']}")

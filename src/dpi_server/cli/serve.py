@@ -23,6 +23,7 @@ from dpi_server.cli.logs import configure_logging
 from dpi_server.cli.notifications import dispatcher_beside
 from dpi_server.cli.workers import Worker, supervise
 from dpi_server.config import Settings
+from dpi_server.domain.actors import OperatorActor
 from dpi_server.domain.locales import LOCALES
 from dpi_server.sandbox.seed import is_empty, seed_demo_estate
 from dpi_server.services.operator_auth import new_operator_token
@@ -62,6 +63,8 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
     created = False
     if await is_empty(container.services) and settings.seed_demo:
         estate = await seed_demo_estate(container.services, settings.default_locale)
+        # The state `dpi sandbox reset` returns to (services/reset.py).
+        await container.services.reset.snapshot(OperatorActor())
         stored = {
             "client_id": estate.client.client.client_id,
             "client_secret": estate.client.client_secret,

@@ -7,6 +7,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from dpi_server.domain.environments import PRODUCTION, SANDBOX
+
 FEATURE_REMOVE_ADDRESS_INTEGRATION = "remove_address_integration"
 KNOWN_FEATURES = frozenset({FEATURE_REMOVE_ADDRESS_INTEGRATION})
 
@@ -27,10 +29,16 @@ class ApiClient:
     write_limit: int = 40
     write_window_seconds: int = 60
     features: frozenset[str] = frozenset()
+    environment: str = SANDBOX
 
     @property
     def usable(self) -> bool:
         return self.is_active and self.revoked_at is None
+
+    @property
+    def is_live_production(self) -> bool:
+        """An active production client: its estate is off limits to the sandbox's controls."""
+        return self.usable and self.environment == PRODUCTION
 
 
 def hash_credential(value: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from dpi_server.domain import errors
-from dpi_server.domain.actors import Actor, IntegrationActor
+from dpi_server.domain.actors import Actor, DoctorActor, IntegrationActor, PatientActor
 from dpi_server.domain.bookings import Booking
 from dpi_server.domain.calendar.records import CalendarBreak
 from dpi_server.domain.directory import (
@@ -29,6 +29,7 @@ from dpi_server.domain.directory import (
     InsuranceProvider,
     check_path,
 )
+from dpi_server.domain.environments import ProductionEstate
 from dpi_server.domain.locales import LOCALES
 from dpi_server.services.cache import HotPathCache
 from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
@@ -252,11 +253,30 @@ async def _resolve(
         want_address=isinstance(ref, AddressRef),
     )
     assert facility is not None
+    await refuse_production(uow, actor, facility.id, cache)
     if doctor is None:
         return FacilityScope(actor, facility, estate)
     if address is None:
         return DoctorScope(actor, facility, estate, doctor)
     return AddressScope(actor, facility, estate, doctor, address)
+
+
+async def refuse_production(
+    uow: UnitOfWork, actor: Actor, facility_id: int, cache: HotPathCache | None = None
+) -> None:
+    """403 for a patient or doctor when an active production client holds the facility: the
+    sandbox's marketplace side never acts on production estates (domain/environments.py).
+    Read through the cache, so it costs a statement only after clients or estates changed;
+    API clients and operators are not concerned."""
+    if not isinstance(actor, PatientActor | DoctorActor):
+        return
+    held = (
+        await cache.production_facilities(uow)
+        if cache is not None
+        else await uow.clients.production_facility_ids()
+    )
+    if facility_id in held:
+        raise ProductionEstate()
 
 
 def _everything(

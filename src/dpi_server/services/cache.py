@@ -1,7 +1,9 @@
 """What every authenticated request needs, kept in the process (ARCHITECTURE.md "The hot path").
 
 Two maps: the principal behind a bearer token (by token hash) and a client's estate (by client
-key). Both are dropped whole whenever anything they are built from may have changed:
+key), plus the facilities production clients hold (the sandbox's controls stay off them,
+domain/environments.py). All are dropped whole whenever anything they are built from may
+have changed:
 
 - **in this process, at once**: the use cases that change clients, estates or tokens call
   `invalidate()` after they commit (ClientAdminService, and any later one that does);
@@ -69,6 +71,7 @@ class HotPathCache:
         self._monotonic = monotonic
         self._tokens: dict[str, TokenEntry] = {}
         self._estates: dict[int, Estate] = {}
+        self._production: frozenset[int] | None = None
         self._generation: int | None = None
         self._checked_at = float("-inf")
         # Bumped by every local invalidation: a load that began before one must not store
@@ -81,6 +84,7 @@ class HotPathCache:
         self._epoch += 1
         self._tokens.clear()
         self._estates.clear()
+        self._production = None
 
     async def _fresh(self) -> None:
         """Make sure the shared generation was read less than `max_age_seconds` ago."""
@@ -140,4 +144,21 @@ class HotPathCache:
             if len(self._estates) >= self._max_entries:
                 self._estates.clear()
             self._estates[client_pk] = loaded
+        return loaded
+
+    async def production_facilities(self, uow: UnitOfWork | None = None) -> frozenset[int]:
+        """Facilities held by an active production client, read as `estate` is (only the
+        marketplace side asks, so the integration API's hot path never pays for it)."""
+        await self._fresh()
+        found = self._production
+        if found is not None:
+            return found
+        epoch = self._epoch
+        if uow is not None:
+            loaded = await uow.clients.production_facility_ids()
+        else:
+            async with self._uow() as own:
+                loaded = await own.clients.production_facility_ids()
+        if epoch == self._epoch:
+            self._production = loaded
         return loaded

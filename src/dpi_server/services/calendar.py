@@ -64,6 +64,10 @@ class CalendarService:
         # Payloads being applied in this process right now: the replaceSlots 429 (§8.2).
         self._in_flight: set[tuple[int, str]] = set()
 
+    def forget_in_flight(self) -> None:
+        """Drop the in-flight markers (a sandbox reset: the calendars they guard are gone)."""
+        self._in_flight.clear()
+
     @property
     def applying(self) -> frozenset[tuple[int, str]]:
         """(address id, payload fingerprint) of the replaceSlots this process is applying."""

@@ -1,19 +1,53 @@
-"""Operator use cases for API clients: create, list, revoke, assign facilities, set limits."""
+"""Operator use cases for API clients: create, list, show, revoke, assign facilities, set
+limits, features and the environment."""
 
 from __future__ import annotations
 
+import builtins
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dpi_server.domain.clients import KNOWN_FEATURES, ApiClient, hash_credential
+from dpi_server.domain.directory import Estate
+from dpi_server.domain.environments import SANDBOX, check_environment
+from dpi_server.domain.errors import DomainError
 from dpi_server.domain.locales import LOCALES
+from dpi_server.domain.notifications import DeliverySettings
 from dpi_server.services.cache import HotPathCache
 from dpi_server.services.ports import Clock
-from dpi_server.services.repositories import NewClient, UnitOfWorkFactory
+from dpi_server.services.repositories import NewClient, UnitOfWork, UnitOfWorkFactory
 
 
-class ClientAdminError(Exception):
-    """An operator mistake (unknown client, facility of another locale...)."""
+class ClientAdminError(DomainError):
+    """An operator mistake (facility of another locale, unknown feature...): 400 with the
+    message on the sandbox API, printed by the CLI."""
+
+    status = 400
+
+
+class UnknownClient(ClientAdminError):
+    status = 404
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(f"no client with id {client_id!r}")
+
+
+class UnknownFacility(ClientAdminError):
+    status = 404
+
+
+class ClientIdTaken(ClientAdminError):
+    status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class ClientDetails:
+    """What an operator sees of a client: itself, its estate and how it is notified."""
+
+    client: ApiClient
+    estate: Estate
+    delivery: DeliverySettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +78,12 @@ class ClientAdminService:
         client_id: str | None = None,
         client_secret: str | None = None,
         features: frozenset[str] = frozenset(),
+        environment: str = SANDBOX,
+        facilities: Sequence[tuple[int, bool]] = (),
     ) -> CreatedClient:
+        """A new client with its estate (facility id, may edit calendars), in one
+        transaction: a facility that cannot be granted leaves no client behind."""
+        check_environment(environment)
         if locale not in LOCALES:
             raise ClientAdminError(f"unknown locale {locale!r}")
         unknown = features - KNOWN_FEATURES
@@ -54,7 +93,7 @@ class ClientAdminService:
         secret = client_secret or secrets.token_urlsafe(32)
         async with self._uow(write=True) as uow:
             if await uow.clients.get_by_client_id(public_id) is not None:
-                raise ClientAdminError(f"client id {public_id!r} already exists")
+                raise ClientIdTaken(f"client id {public_id!r} already exists")
             client = await uow.clients.add(
                 NewClient(
                     client_id=public_id,
@@ -63,9 +102,13 @@ class ClientAdminService:
                     locale=locale,
                     created_at=self._clock.now(),
                     features=features,
+                    environment=environment,
                 )
             )
+            for facility_id, can_edit in facilities:
+                await _grant(uow, client, facility_id, can_edit)
             await uow.commit()
+        self._changed()
         return CreatedClient(client, secret)
 
     async def list(self) -> list[tuple[ApiClient, list[int]]]:
@@ -73,11 +116,28 @@ class ClientAdminService:
             clients = await uow.clients.list()
             return [(c, sorted((await uow.clients.estate(c.pk)).facility_ids)) for c in clients]
 
+    async def details(self, client_id: str | None = None) -> builtins.list[ClientDetails]:
+        """One client (404 when unknown), or every client when `client_id` is None."""
+        async with self._uow() as uow:
+            if client_id is None:
+                clients = await uow.clients.list()
+            else:
+                found = await uow.clients.get_by_client_id(client_id)
+                if found is None:
+                    raise UnknownClient(client_id)
+                clients = [found]
+            return [
+                ClientDetails(
+                    c, await uow.clients.estate(c.pk), await uow.notifications.settings(c.pk)
+                )
+                for c in clients
+            ]
+
     async def _get(self, client_id: str) -> ApiClient:
         async with self._uow() as uow:
             found = await uow.clients.get_by_client_id(client_id)
         if found is None:
-            raise ClientAdminError(f"no client with id {client_id!r}")
+            raise UnknownClient(client_id)
         return found
 
     async def revoke(self, client_id: str) -> None:
@@ -94,15 +154,7 @@ class ClientAdminService:
     ) -> None:
         client = await self._get(client_id)
         async with self._uow(write=True) as uow:
-            facility = await uow.directory.get_facility(facility_id)
-            if facility is None:
-                raise ClientAdminError(f"no facility with id {facility_id}")
-            if facility.locale != client.locale:
-                raise ClientAdminError(
-                    f"facility {facility_id} is in locale {facility.locale!r}, "
-                    f"the client in {client.locale!r}"
-                )
-            await uow.clients.assign_facility(client.pk, facility_id, can_edit)
+            await _grant(uow, client, facility_id, can_edit)
             await uow.commit()
         self._changed()
 
@@ -156,3 +208,26 @@ class ClientAdminService:
             await uow.clients.update(client.pk, features=features)
             await uow.commit()
         self._changed()
+
+    async def set_environment(self, client_id: str, environment: str) -> ApiClient:
+        """`sandbox` or `production` (domain/environments.py); the sandbox's patient and
+        doctor controls stop (or start) acting on the client's facilities at once."""
+        check_environment(environment)
+        client = await self._get(client_id)
+        async with self._uow(write=True) as uow:
+            await uow.clients.update(client.pk, environment=environment)
+            await uow.commit()
+        self._changed()
+        return await self._get(client_id)
+
+
+async def _grant(uow: UnitOfWork, client: ApiClient, facility_id: int, can_edit: bool) -> None:
+    facility = await uow.directory.get_facility(facility_id)
+    if facility is None:
+        raise UnknownFacility(f"no facility with id {facility_id}")
+    if facility.locale != client.locale:
+        raise ClientAdminError(
+            f"facility {facility_id} is in locale {facility.locale!r}, "
+            f"the client in {client.locale!r}"
+        )
+    await uow.clients.assign_facility(client.pk, facility_id, can_edit)

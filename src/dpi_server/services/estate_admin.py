@@ -12,6 +12,7 @@ from dpi_server.domain import errors
 from dpi_server.domain.actors import OperatorActor
 from dpi_server.domain.directory import COMMERCIAL_TYPES, INSURANCE_SUPPORT
 from dpi_server.domain.locales import LOCALES
+from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWorkFactory
 
 
@@ -41,9 +42,34 @@ class NewAddress:
     payment_account: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SeededDoctor:
+    """A doctor of a bulk seed with one address and its services: (dictionary service id,
+    price, default duration in minutes)."""
+
+    doctor: NewDoctor
+    address: NewAddress
+    services: tuple[tuple[int, int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityPlan:
+    name: str
+    doctors: tuple[SeededDoctor, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeededFacility:
+    facility_id: int
+    doctor_ids: tuple[int, ...]
+    address_ids: tuple[int, ...]
+    address_services: int
+
+
 class EstateAdminService:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock | None = None) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def add_specialization(self, _actor: OperatorActor, locale: str, name: str) -> int:
         _check_locale(locale)
@@ -113,14 +139,7 @@ class EstateAdminService:
         self, _actor: OperatorActor, facility_id: int, doctor_id: int, address: NewAddress
     ) -> int:
         """An address of a doctor in one of the doctor's facilities."""
-        if address.commercial_type not in COMMERCIAL_TYPES:
-            raise errors.FieldErrors(
-                {"commercial_type": [f"One of {', '.join(COMMERCIAL_TYPES)}."]}
-            )
-        if address.insurance_support not in INSURANCE_SUPPORT:
-            raise errors.FieldErrors(
-                {"insurance_support": [f"One of {', '.join(INSURANCE_SUPPORT)}."]}
-            )
+        _check_address(address)
         async with self._uow(write=True) as uow:
             doctor = await uow.directory.get_doctor(doctor_id)
             if doctor is None or facility_id not in doctor.facility_ids:
@@ -128,6 +147,64 @@ class EstateAdminService:
             created = await uow.estate_writer.add_address(facility_id, doctor_id, **asdict(address))
             await uow.commit()
         return created
+
+    async def add_facility_estate(
+        self, _actor: OperatorActor, locale: str, plan: FacilityPlan
+    ) -> SeededFacility:
+        """A facility with its doctors, their addresses and address services, in one
+        transaction (bulk seeding: `dpi seed`). The facility is new, so no API client holds
+        it and no notification is due; the address services raise no events."""
+        _check_locale(locale)
+        for seeded in plan.doctors:
+            _check_address(seeded.address)
+        assert self._clock is not None, "bulk seeding needs the clock"
+        now = self._clock.now()
+        doctor_ids: list[int] = []
+        address_ids: list[int] = []
+        count = 0
+        async with self._uow(write=True) as uow:
+            writer = uow.estate_writer
+            facility_id = await writer.add_facility(locale, plan.name)
+            for seeded in plan.doctors:
+                doctor = seeded.doctor
+                doctor_id = await writer.add_doctor(
+                    locale,
+                    doctor.name,
+                    doctor.surname,
+                    is_commercial=doctor.is_commercial,
+                    profile_url=doctor.profile_url,
+                    specialization_ids=doctor.specialization_ids,
+                    license_numbers=doctor.license_numbers,
+                )
+                await writer.connect_doctor(doctor_id, facility_id)
+                address_id = await writer.add_address(
+                    facility_id, doctor_id, **asdict(seeded.address)
+                )
+                for position, (service_id, price, duration) in enumerate(seeded.services):
+                    service = await uow.directory.get_service(service_id)
+                    if service is None:
+                        raise errors.FieldErrors({"service_id": [f"No service {service_id}."]})
+                    await uow.address_services.add(
+                        address_id,
+                        now,
+                        service_id=service_id,
+                        name=service.name,
+                        price_cents=price * 100,
+                        is_price_from=False,
+                        is_default=position == 0,
+                        description=None,
+                        default_duration=duration,
+                        is_visible=True,
+                        min_age=None,
+                        max_age=None,
+                        custom_name=None,
+                        is_public_insurance_flow=False,
+                    )
+                    count += 1
+                doctor_ids.append(doctor_id)
+                address_ids.append(address_id)
+            await uow.commit()
+        return SeededFacility(facility_id, tuple(doctor_ids), tuple(address_ids), count)
 
     async def is_empty(self) -> bool:
         async with self._uow() as uow:
@@ -137,3 +214,10 @@ class EstateAdminService:
 def _check_locale(locale: str) -> None:
     if locale not in LOCALES:
         raise errors.FieldErrors({"locale": [f"One of {', '.join(sorted(LOCALES))}."]})
+
+
+def _check_address(address: NewAddress) -> None:
+    if address.commercial_type not in COMMERCIAL_TYPES:
+        raise errors.FieldErrors({"commercial_type": [f"One of {', '.join(COMMERCIAL_TYPES)}."]})
+    if address.insurance_support not in INSURANCE_SUPPORT:
+        raise errors.FieldErrors({"insurance_support": [f"One of {', '.join(INSURANCE_SUPPORT)}."]})

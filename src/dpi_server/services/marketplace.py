@@ -40,7 +40,7 @@ from dpi_server.domain.notifications import (
     is_delivered,
 )
 from dpi_server.domain.timefmt import format_datetime
-from dpi_server.services.access import AddressScope, BookingScope
+from dpi_server.services.access import AddressScope, BookingScope, refuse_production
 from dpi_server.services.bookings import (
     BookingService,
     BookingView,
@@ -218,6 +218,7 @@ class MarketplaceService:
 
         async def attempt() -> Address:
             async with self._uow(write=True) as uow:
+                await refuse_production(uow, actor, facility_id)
                 address_id = await uow.estate_writer.add_address(facility_id, doctor_id, **fields)
                 created = await uow.directory.get_address(address_id)
                 assert created is not None

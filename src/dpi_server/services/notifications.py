@@ -27,7 +27,7 @@ from dpi_server.domain.notifications import (
     check_pull_limit,
     release_retry_after,
 )
-from dpi_server.services.clients import ClientAdminError
+from dpi_server.services.clients import ClientAdminError, UnknownClient
 from dpi_server.services.notification_ports import AttemptRecord, CopyRecord
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWorkFactory
@@ -130,7 +130,7 @@ class NotificationAdminService:
         async with self._uow(write=True) as uow:
             client = await uow.clients.get_by_client_id(client_id)
             if client is None:
-                raise ClientAdminError(f"no client with id {client_id!r}")
+                raise UnknownClient(client_id)
             current = await uow.notifications.settings(client.pk)
             updated, secret = _apply(current, change)
             await uow.notifications.save_settings(updated)
@@ -141,7 +141,7 @@ class NotificationAdminService:
         async with self._uow() as uow:
             client = await uow.clients.get_by_client_id(client_id)
             if client is None:
-                raise ClientAdminError(f"no client with id {client_id!r}")
+                raise UnknownClient(client_id)
             return await uow.notifications.settings(client.pk)
 
     async def list_copies(
@@ -152,7 +152,7 @@ class NotificationAdminService:
             if client_id is not None:
                 client = await uow.clients.get_by_client_id(client_id)
                 if client is None:
-                    raise ClientAdminError(f"no client with id {client_id!r}")
+                    raise UnknownClient(client_id)
                 pk = client.pk
             return await uow.notifications.list_copies(pk, state, limit)
 

@@ -56,6 +56,10 @@ class RateLimitStore(Protocol):
         """Drop `key`'s failures."""
         ...
 
+    async def clear(self) -> None:
+        """Drop every counter, lease and failure of this store (a sandbox reset)."""
+        ...
+
 
 # Failed secrets from one address for one client id: 5 free, then 1 s, 2 s, 4 s... up to 5
 # minutes between guesses; an hour of quiet forgets them. From one address whatever the client
@@ -172,6 +176,10 @@ class RateLimiter:
         _, pair_key = self._token_keys(client_id, source_ip)
         if pair_key is not None:
             await self._store.forget(pair_key)
+
+    async def reset(self) -> None:
+        """Forget every window, throttle and failure: counting starts again from zero."""
+        await self._store.clear()
 
     async def _count(self, key: str, limit: int, window_seconds: int, now: datetime) -> Decision:
         allowed, used, window_end = await self._store.acquire(key, limit, window_seconds, now)

@@ -20,6 +20,7 @@ from dpi_server.services.operator_auth import OperatorAuthService
 from dpi_server.services.ports import Clock
 from dpi_server.services.ratelimit import RateLimiter
 from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.reset import ResetService
 from dpi_server.services.scheduler import Scheduler
 from dpi_server.services.time_travel import TimeTravelService
 
@@ -47,3 +48,5 @@ class Services:
     scheduler: Scheduler
     # The sandbox clock's controls; `services.clock` is that clock.
     time_travel: TimeTravelService
+    # The sandbox's reset; parts with process state register hooks (`on_reset`).
+    reset: ResetService

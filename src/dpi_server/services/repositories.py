@@ -36,6 +36,7 @@ class NewClient:
     locale: str
     created_at: datetime
     features: frozenset[str] = frozenset()
+    environment: str = "sandbox"
 
 
 class ClientRepository(Protocol):
@@ -48,6 +49,11 @@ class ClientRepository(Protocol):
     async def assign_facility(self, pk: int, facility_id: int, can_edit: bool) -> None: ...
     async def unassign_facility(self, pk: int, facility_id: int) -> None: ...
     async def estate(self, pk: int) -> Estate: ...
+    async def production_facility_ids(self) -> frozenset[int]:
+        """Facilities held by any active production client (domain/environments.py)."""
+        ...
+
+    async def any_live_production(self) -> bool: ...
 
 
 class TokenRepository(Protocol):
@@ -128,6 +134,10 @@ class UnitOfWork(Protocol):
 
     @property
     def sandbox(self) -> SandboxRepository: ...
+    @property
+    def snapshots(self) -> SnapshotRepository:
+        """The sandbox's reset point: every table's rows, kept beside them."""
+        ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -259,3 +269,24 @@ class SandboxRepository(Protocol):
 
     async def operator_token_hashes(self) -> list[str]: ...
     async def add_operator_token(self, token_hash: str, at: datetime) -> None: ...
+
+
+class SnapshotRepository(Protocol):
+    """The state `reset` returns to: a copy of every table (adapters/db/snapshot.py).
+
+    Tables that must outlive a reset (operator credentials, the schema version, cache
+    generations, the snapshot itself) are neither copied nor restored.
+    """
+
+    async def take(self, at: datetime) -> int:
+        """Replace the snapshot with the current rows; answers how many tables it holds."""
+        ...
+
+    async def taken_at(self) -> datetime | None:
+        """When the snapshot was taken, None when there is none."""
+        ...
+
+    async def restore(self) -> bool:
+        """Put every table back as the snapshot holds it, id counters included, in this
+        transaction; False (and nothing changed) when there is no snapshot."""
+        ...

@@ -43,6 +43,7 @@ from dpi_server.testing.memory_directory import (
 )
 from dpi_server.testing.memory_notifications import MemoryNotificationRepository
 from dpi_server.testing.memory_sandbox import MemorySandboxRepository
+from dpi_server.testing.memory_snapshot import MemorySnapshotRepository
 from dpi_server.testing.memory_state import InMemoryStore, Tables, Transaction
 
 __all__ = ["InMemoryStore", "InMemoryUnitOfWork", "Tables", "memory_uow_factory"]
@@ -69,6 +70,7 @@ class InMemoryUnitOfWork:
         self.bookings = MemoryBookingRepository(self._tx)
         self.notifications = MemoryNotificationRepository(store)
         self.sandbox = MemorySandboxRepository(store)
+        self.snapshots = MemorySnapshotRepository(self._tx, store)
 
     async def __aenter__(self) -> Self:
         assert not self._entered, "unit of work already entered"

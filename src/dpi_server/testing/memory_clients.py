@@ -84,6 +84,7 @@ class MemoryClientRepository:
             created_at=utc(client.created_at),
             revoked_at=None,
             features=frozenset(client.features),
+            environment=client.environment,
         )
         return tables.clients[pk]
 
@@ -124,6 +125,14 @@ class MemoryClientRepository:
             facility_ids=frozenset(f for f, _ in links),
             editable_facility_ids=frozenset(f for f, edit in links if edit),
         )
+
+    async def production_facility_ids(self) -> frozenset[int]:
+        tables = self._tx.tables
+        live = {pk for pk, c in tables.clients.items() if c.is_live_production}
+        return frozenset(f for (c, f) in tables.client_facilities if c in live)
+
+    async def any_live_production(self) -> bool:
+        return any(c.is_live_production for c in self._tx.tables.clients.values())
 
 
 class MemoryTokenRepository:

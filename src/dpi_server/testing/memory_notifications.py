@@ -35,6 +35,11 @@ class _State:
 _STATES: WeakKeyDictionary[InMemoryStore, _State] = WeakKeyDictionary()
 
 
+def settings_of(store: InMemoryStore) -> dict[int, DeliverySettings]:
+    """The store's delivery settings, by client key (the snapshot twin copies them)."""
+    return _STATES.setdefault(store, _State()).settings
+
+
 class MemoryNotificationRepository:
     def __init__(self, store: InMemoryStore) -> None:
         self._state = _STATES.setdefault(store, _State())

@@ -15,6 +15,7 @@ from dpi_server.domain.clients import ApiClient
 from dpi_server.domain.directory import (
     Estate,
 )
+from dpi_server.domain.environments import PRODUCTION
 from dpi_server.services.repositories import NewClient
 
 
@@ -34,6 +35,7 @@ def _client(row: RowMapping) -> ApiClient:
         write_limit=row["write_limit"],
         write_window_seconds=row["write_window_seconds"],
         features=frozenset(row["features"].split()),
+        environment=row["environment"],
     )
 
 
@@ -71,6 +73,7 @@ class SqlClientRepository:
                 is_active=True,
                 created_at=client.created_at,
                 features=" ".join(sorted(client.features)),
+                environment=client.environment,
             )
         )
         pk = result.inserted_primary_key[0]  # type: ignore[index]
@@ -126,6 +129,28 @@ class SqlClientRepository:
             facility_ids=frozenset(int(r[0]) for r in rows),
             editable_facility_ids=frozenset(int(r[0]) for r in rows if r[1]),
         )
+
+    async def production_facility_ids(self) -> frozenset[int]:
+        cf, c = t.client_facilities, t.api_clients
+        rows = await self._conn.execute(
+            select(cf.c.facility_id)
+            .distinct()
+            .join(c, c.c.id == cf.c.client_pk)
+            .where(_live_production())
+        )
+        return frozenset(int(r[0]) for r in rows)
+
+    async def any_live_production(self) -> bool:
+        found = await self._conn.scalar(
+            select(t.api_clients.c.id).where(_live_production()).limit(1)
+        )
+        return found is not None
+
+
+def _live_production() -> Any:
+    """`ApiClient.is_live_production` as SQL."""
+    c = t.api_clients
+    return and_(c.c.environment == PRODUCTION, c.c.is_active.is_(True), c.c.revoked_at.is_(None))
 
 
 class SqlTokenRepository:

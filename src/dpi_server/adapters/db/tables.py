@@ -86,6 +86,8 @@ api_clients = Table(
     Column("write_window_seconds", Integer, nullable=False, default=60),
     # Space-separated feature flags, e.g. "remove_address_integration".
     Column("features", Text, nullable=False, default=""),
+    # "sandbox" or "production" (domain/environments.py; migration 0009).
+    Column("environment", String(10), nullable=False, default="sandbox", server_default="sandbox"),
 )
 
 access_tokens = Table(
@@ -463,4 +465,16 @@ sandbox_clock = Table(
     Column("frozen_at", UTCDateTime, nullable=True),
     Column("offset_us", BigInteger, nullable=False),
     Column("version", BigInteger, nullable=False),
+)
+
+# The tables of the reset snapshot (adapters/db/snapshot.py; migration 0009), each with the id
+# its next row would get at snapshot time (null for tables without an id counter).
+sandbox_snapshot = Table(
+    "sandbox_snapshot",
+    metadata,
+    Column("table_name", String(100), primary_key=True),
+    # The columns copied, space-separated: a later migration may add some to the table.
+    Column("columns", Text, nullable=False),
+    Column("next_id", BigInteger, nullable=True),
+    Column("taken_at", UTCDateTime, nullable=False),
 )

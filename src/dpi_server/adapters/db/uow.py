@@ -28,6 +28,7 @@ from dpi_server.adapters.db.repositories import (
     SqlTokenRepository,
 )
 from dpi_server.adapters.db.sandbox_repository import SqlSandboxRepository
+from dpi_server.adapters.db.snapshot import SqlSnapshotRepository
 from dpi_server.adapters.db.sqlite_inline import InlineConnection, InlineSqlite
 from dpi_server.domain.events import Event
 
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     bookings: SqlBookingRepository
     notifications: SqlNotificationRepository
     sandbox: SqlSandboxRepository
+    snapshots: SqlSnapshotRepository
 
     def __init__(
         self, engine: AsyncEngine, *, write: bool = False, inline: InlineSqlite | None = None
@@ -107,6 +109,7 @@ class SqlUnitOfWork:
         self.bookings = SqlBookingRepository(conn)
         self.notifications = SqlNotificationRepository(conn)
         self.sandbox = SqlSandboxRepository(conn)
+        self.snapshots = SqlSnapshotRepository(conn)
 
     async def __aexit__(
         self,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dpi_server.sandbox.api import clock, status
+from dpi_server.sandbox.api import clients, clock, estate, reset, status
 from dpi_server.sandbox.api.auth import SANDBOX_PREFIX, SANDBOX_TAG
 
 __all__ = ["SANDBOX_PREFIX", "SANDBOX_TAG", "install_sandbox_api"]
 
 
 def install_sandbox_api(app: FastAPI) -> None:
-    for module in (status, clock):
+    for module in (status, clock, clients, estate, reset):
         app.include_router(module.router, prefix=SANDBOX_PREFIX)
