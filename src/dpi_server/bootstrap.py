@@ -164,7 +164,10 @@ def build(
         the_clock, delivery_service, AutoCancelService(uow, the_clock), shared_clock.refresh
     )
     time_travel = TimeTravelService(shared_clock, scheduler)
-    reset.on_reset("clock back to real time", time_travel.real)
+    async def clock_to_real_time() -> None:
+        await time_travel.real()
+
+    reset.on_reset("clock back to real time", clock_to_real_time)
     services = Services(
         clock=the_clock,
         uow=uow,
