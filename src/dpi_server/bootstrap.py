@@ -164,6 +164,7 @@ def build(
         the_clock, delivery_service, AutoCancelService(uow, the_clock), shared_clock.refresh
     )
     time_travel = TimeTravelService(shared_clock, scheduler)
+
     async def clock_to_real_time() -> None:
         await time_travel.real()
 
