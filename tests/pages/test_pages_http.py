@@ -14,6 +14,7 @@ import pytest
 from dpi_server.domain.actors import PatientActor
 from dpi_server.sandbox.pages.session import COOKIE
 from dpi_server.services.bookings import BookingWindow
+from dpi_server.services.operator_auth import OperatorAuthService
 from dpi_server.testing.estate import TestEstate
 from tests.api.notification_support import Answer, Receiver, configure, ref
 from tests.conftest import Api
@@ -120,6 +121,22 @@ class TestSignIn:
         answer = await api.http.get("/console")
 
         assert answer.status_code == 303
+
+    async def test_a_session_holds_in_every_process_and_cannot_be_forged(self, api: Api) -> None:
+        """The cookie is signed with the token's stored hash: another process (another
+        OperatorAuthService on the same database) accepts it; a changed value is refused."""
+        value = await sign_in(api)
+        services = api.container.services
+        other_process = OperatorAuthService(services.uow, services.clock)
+        expiry, _, mac = value.partition(".")
+
+        accepted = await other_process.session(value)
+        later = await other_process.session(f"{int(expiry) + 3600}.{mac}")
+        garbage = await other_process.session("not-a-session")
+
+        assert accepted is not None
+        assert later is None
+        assert garbage is None
 
 
 class TestCsrf:

@@ -16,7 +16,7 @@ from dpi_server.domain.errors import DomainError
 from dpi_server.sandbox.pages import forms
 from dpi_server.sandbox.pages.calendar_view import requested_week, status_of
 from dpi_server.sandbox.pages.rendering import error_page, error_text, local, render, see_other
-from dpi_server.sandbox.pages.session import OperatorPage, PageServices
+from dpi_server.sandbox.pages.session import AddressPath, OperatorPage, PageServices
 from dpi_server.services.access import AddressRef
 from dpi_server.services.address_services import (
     UNSET,
@@ -94,14 +94,12 @@ def _done(request: Request, ref: AddressRef, key: str) -> Response:
 @router.get(PATH)
 async def doctor_page(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
     """The week's breaks and visits, and the services the address offers."""
-    return await _page(request, services, AddressRef(facility_id, doctor_id, address_id))
+    return await _page(request, services, ref)
 
 
 async def _act(
@@ -118,13 +116,10 @@ async def _act(
 @router.post(PATH + "/breaks")
 async def add_break(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
 
     async def action() -> None:
         form = await forms.read_form(request, forms.BreakForm)
@@ -139,14 +134,11 @@ async def add_break(
 @router.post(PATH + "/breaks/{break_id}/move")
 async def move_break(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     break_id: int,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
 
     async def action() -> None:
         form = await forms.read_form(request, forms.BreakForm)
@@ -161,14 +153,11 @@ async def move_break(
 @router.post(PATH + "/breaks/{break_id}/delete")
 async def delete_break(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     break_id: int,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
 
     async def action() -> None:
         found = await services.access.calendar_break(DOCTOR, ref, break_id)
@@ -180,14 +169,11 @@ async def delete_break(
 @router.post(PATH + "/bookings/{booking_id}/presence")
 async def presence(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     booking_id: int,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
 
     async def action() -> None:
         form = await forms.read_form(request, forms.PresenceForm)
@@ -200,13 +186,10 @@ async def presence(
 @router.post(PATH + "/services")
 async def add_service(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
 
     async def action() -> None:
         form = await forms.read_form(request, forms.NewServiceForm)
@@ -225,14 +208,11 @@ async def add_service(
 @router.post(PATH + "/services/{address_service_id}")
 async def change_service(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     address_service_id: int,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
 
     async def action() -> None:
         form = await forms.read_form(request, forms.ServiceChangeForm)
@@ -252,14 +232,11 @@ async def change_service(
 @router.post(PATH + "/services/{address_service_id}/delete")
 async def delete_service(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     address_service_id: int,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
 
     async def action() -> None:
         found = await services.access.address_service(DOCTOR, ref, address_service_id)

@@ -16,7 +16,7 @@ from dpi_server.domain.errors import DomainError
 from dpi_server.sandbox.pages import forms
 from dpi_server.sandbox.pages.calendar_view import requested_week, status_of, week_of
 from dpi_server.sandbox.pages.rendering import error_page, error_text, local, render, see_other
-from dpi_server.sandbox.pages.session import OperatorPage, PageServices
+from dpi_server.sandbox.pages.session import AddressPath, OperatorPage, PageServices
 from dpi_server.services.access import AddressRef
 from dpi_server.services.bookings import BookingWindow, BookSlot, MoveBooking
 from dpi_server.services.calendar import SlotView
@@ -96,26 +96,21 @@ async def _posted(request: Request) -> dict[str, str]:
 @router.get(PATH)
 async def marketplace_page(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
     """The week's free slots; `?slot=<start>` opens the booking form of one of them."""
-    return await _page(request, services, AddressRef(facility_id, doctor_id, address_id))
+    return await _page(request, services, ref)
 
 
 @router.post(PATH + "/book")
 async def book(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
     posted = await _posted(request)
     try:
         form = await forms.read_form(request, forms.BookForm)
@@ -137,14 +132,11 @@ async def book(
 @router.post(PATH + "/bookings/{booking_id}/cancel")
 async def cancel(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     booking_id: int,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
     try:
         form = await forms.read_form(request, forms.CancelForm)
         found = await services.access.booking(PATIENT, ref, booking_id)
@@ -158,14 +150,11 @@ async def cancel(
 @router.post(PATH + "/bookings/{booking_id}/move")
 async def move(
     request: Request,
-    facility_id: int,
-    doctor_id: int,
-    address_id: int,
+    ref: AddressPath,
     booking_id: int,
     _operator: OperatorPage,
     services: PageServices,
 ) -> Response:
-    ref = AddressRef(facility_id, doctor_id, address_id)
     try:
         form = await forms.read_form(request, forms.MoveForm)
         start = forms.aware("start", form.start)

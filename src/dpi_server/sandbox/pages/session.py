@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from dpi_server.domain.actors import OperatorActor
+from dpi_server.services.access import AddressRef
 from dpi_server.services.operator_auth import SESSION_LIFETIME
 from dpi_server.services.registry import Services
 
@@ -97,3 +98,11 @@ def clear_session_cookie(response: Response) -> None:
 
 OperatorPage = Annotated[OperatorActor, Depends(operator_page)]
 PageServices = Annotated[Services, Depends(services_of)]
+
+
+def address_path(facility_id: int, doctor_id: int, address_id: int) -> AddressRef:
+    """The address a marketplace or doctor page's path names."""
+    return AddressRef(facility_id, doctor_id, address_id)
+
+
+AddressPath = Annotated[AddressRef, Depends(address_path)]
