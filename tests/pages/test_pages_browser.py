@@ -13,15 +13,21 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
 
+from dpi_server.domain.actors import PatientActor
+from dpi_server.domain.booking_rules import VisitDetails
+from dpi_server.domain.bookings import Patient
+from dpi_server.services.bookings import BookSlot
 from dpi_server.testing.estate import TestEstate
+from tests.api.notification_support import ref
 from tests.conftest import SUMMARY_PROPERTY, Api
-from tests.pages.support import OPERATOR_TOKEN, ORIGIN, Paths, published
+from tests.pages.support import OPERATOR_TOKEN, ORIGIN, TUESDAY_9, Paths, published
 
 CHROMIUM = os.environ.get("DPI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
@@ -144,23 +150,33 @@ async def test_a_booking_appears_live_in_the_console(
 
 
 async def test_every_page_renders_cleanly_at_desktop_and_phone_width(
-    browser: OfflineBrowser, paths: Paths, record_property: pytest.RecordProperty
+    api: Api,
+    estate: TestEstate,
+    browser: OfflineBrowser,
+    paths: Paths,
+    record_property: pytest.RecordProperty,
 ) -> None:
     """No console error on any page, no horizontal overflow at 375 px, and a screenshot of
     each page at both widths."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = await browser.page()
-    await page.goto(ORIGIN + "/sign-in")
-    await page.screenshot(path=SCREENSHOTS / "sign-in-desktop.png", full_page=True)
+    overflowing = {}
+    for width, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        await page.set_viewport_size(viewport)
+        await page.goto(ORIGIN + "/sign-in")
+        await page.screenshot(path=SCREENSHOTS / f"sign-in-{width}.png", full_page=True)
+        if viewport is PHONE and await _scroll_width(page) > PHONE["width"]:
+            overflowing["sign-in"] = await _scroll_width(page)
     await browser.sign_in(page)
+    copy = await _a_booking(api, estate)
     pages = {
         "home": "/",
         "marketplace": f"{paths.marketplace}?slot=2026-01-06T09%3A00%3A00%2B01%3A00",
         "doctor": paths.doctor_page,
         "console-clients": "/console",
         "console-notifications": "/console/notifications",
+        "console-notification": f"/console/notifications/{copy}",
     }
-    overflowing = {}
 
     for name, url in pages.items():
         for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -168,13 +184,30 @@ async def test_every_page_renders_cleanly_at_desktop_and_phone_width(
             await page.goto(ORIGIN + url)
             await page.wait_for_load_state("load")
             await page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
-            if width == "phone":
-                scroll = await page.evaluate("document.documentElement.scrollWidth")
-                if scroll > viewport["width"]:
-                    overflowing[name] = scroll
+            if viewport is PHONE and await _scroll_width(page) > PHONE["width"]:
+                overflowing[name] = await _scroll_width(page)
 
     record_property(SUMMARY_PROPERTY, f"page screenshots: {SCREENSHOTS}")
     assert overflowing == {}
     assert browser.problems == []
     assert browser.refused == []
-    assert len(list(SCREENSHOTS.glob("*.png"))) >= 2 * len(pages) + 1
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= 2 * len(pages) + 2
+
+
+async def _scroll_width(page: Page) -> int:
+    width: int = await page.evaluate("document.documentElement.scrollWidth")
+    return width
+
+
+async def _a_booking(api: Api, estate: TestEstate) -> int:
+    """A patient's booking on Tuesday 09:00; the id of the notification copy it raised."""
+    services = api.container.services
+    scope = await services.access.address(PatientActor(), ref(estate))
+    details = VisitDetails(patient=Patient(name="Jan", surname="Kowalski", phone="+48500100200"))
+    await services.marketplace.book(
+        scope,
+        datetime.fromisoformat(TUESDAY_9),
+        BookSlot(estate.address_service_ids[0], 30, details),
+    )
+    [copy] = await services.notification_admin.list_copies(estate.client_id)
+    return copy.delivery_id

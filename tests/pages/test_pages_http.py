@@ -244,6 +244,7 @@ class TestMarketplace:
         assert answer.status_code == 200
         assert answer.text.count('class="slot') == 6  # 09:00 to 11:30
         assert "Book this visit" not in answer.text
+        assert "No availability was ever published" not in answer.text
         assert f'value="{TUESDAY_10}"' in chosen.text
         assert f'value="{paths.service}:30"' in chosen.text
 
@@ -343,6 +344,17 @@ class TestMarketplace:
         assert "error_code 7" in answer.text
         assert len(vendor.posts) == 1
         assert await booked_visits(api, estate) == []
+
+    async def test_an_address_without_availability_says_so(
+        self, api: Api, estate: TestEstate
+    ) -> None:
+        await sign_in(api)
+        f, d, a = estate.extra["address_paths"][0]
+
+        answer = await api.http.get(f"/marketplace/{f}/{d}/{a}")
+
+        assert answer.status_code == 200
+        assert "No availability was ever published" in answer.text
 
     async def test_an_unknown_address_is_a_404_page(self, api: Api) -> None:
         await sign_in(api)
@@ -512,6 +524,29 @@ class TestConsole:
             ("slot-booked", "queued")
         ]
         assert queued.json()["copies"] == []
+
+    async def test_one_copy_shows_its_body_and_attempts(
+        self, api: Api, estate: TestEstate, paths: Paths
+    ) -> None:
+        await sign_in(api)
+        await api.http.post(
+            paths.marketplace + "/book",
+            data=book_form(TUESDAY_9, paths.service),
+            headers=SAME_ORIGIN,
+        )
+        [copy] = await api.container.services.notification_admin.list_copies(estate.client_id)
+
+        page = await api.http.get(f"/console/notifications/{copy.delivery_id}")
+        missing = await api.http.get("/console/notifications/999999999")
+
+        assert page.status_code == 200
+        assert (
+            "&#34;name&#34;: &#34;slot-booked&#34;" in page.text
+            or '"name": "slot-booked"' in page.text
+        )
+        assert "Nowak" in page.text
+        assert "No attempt" in page.text
+        assert missing.status_code == 404
 
     @pytest.mark.parametrize(
         "params", [{"state": "lost"}, {"client": "nobody"}], ids=["bad-state", "bad-client"]

@@ -6,6 +6,7 @@ journal, fault injection and the clock get their own sections here when they exi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +120,37 @@ async def notification_log(
         status=400 if error or missing else 200,
         error=error or missing,
     )
+
+
+@router.get(NOTIFICATIONS_URL + "/{delivery_id}")
+async def notification_copy(
+    request: Request, delivery_id: int, _operator: OperatorPage, services: PageServices
+) -> Response:
+    """One copy: its notification body as stored, and every delivery attempt."""
+    try:
+        copy, body, attempts = await services.notification_admin.show_copy(delivery_id)
+    except ClientAdminError as exc:
+        return render(
+            request, "error.html", {"title": "No such notification"}, status=404, error=str(exc)
+        )
+    return render(
+        request,
+        "console_copy.html",
+        {
+            "title": f"Console: notification {delivery_id}",
+            "sections": SECTIONS,
+            "copy": _copy_json(copy),
+            "body": _pretty(body),
+            "attempts": attempts,
+        },
+    )
+
+
+def _pretty(body: str) -> str:
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
 
 
 @router.get(NOTIFICATIONS_URL + ".json")

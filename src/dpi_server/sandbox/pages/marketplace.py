@@ -25,6 +25,10 @@ from dpi_server.services.registry import Services
 router = APIRouter(include_in_schema=False)
 PATH = "/marketplace/{facility_id}/{doctor_id}/{address_id}"
 PATIENT = PatientActor()
+NOTHING_PUBLISHED = (
+    "No availability was ever published here: the integration publishes it with "
+    "PUT .../slots (replaceSlots), then the free slots show up on this page."
+)
 
 
 def page_url(ref: AddressRef) -> str:
@@ -50,6 +54,8 @@ async def _page(
     slots: list[SlotView] = []
     try:
         slots = await services.calendar.get_slots(scope, week.start, week.end, with_services=True)
+    except errors.NoSlotsOnAddress:
+        notice = NOTHING_PUBLISHED
     except DomainError as exc:
         notice = error_text(exc)
     views = (await services.bookings.list(scope, BookingWindow(week.start, week.end))).views

@@ -37,7 +37,12 @@ function logRow(copy) {
   for (const key of LOG_COLUMNS) {
     const cell = document.createElement("td");
     let value = copy[key] === null || copy[key] === undefined ? "" : String(copy[key]);
-    if (key === "client_id") {
+    if (key === "id") {
+      const link = document.createElement("a");
+      link.href = "/console/notifications/" + encodeURIComponent(value);
+      link.textContent = value;
+      cell.appendChild(link);
+    } else if (key === "client_id") {
       const code = document.createElement("code");
       code.className = "id";
       code.textContent = value.slice(0, 12) + "…";
