@@ -211,3 +211,22 @@ async def _a_booking(api: Api, estate: TestEstate) -> int:
     )
     [copy] = await services.notification_admin.list_copies(estate.client_id)
     return copy.delivery_id
+
+
+async def test_the_copy_button_copies_the_client_id(
+    browser: OfflineBrowser, estate: TestEstate
+) -> None:
+    """Signed in, `/` shows the client id with a button that puts it on the clipboard."""
+    await browser.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ORIGIN)
+    page = await browser.page()
+    await browser.sign_in(page)
+    await page.goto(ORIGIN + "/")
+    button = page.locator(f"button.copy[data-copy='{estate.client_id}']")
+
+    await button.click()
+
+    await page.wait_for_function(
+        "b => b.textContent === 'Copied'", arg=await button.element_handle()
+    )
+    assert await page.evaluate("navigator.clipboard.readText()") == estate.client_id
+    assert browser.problems == []

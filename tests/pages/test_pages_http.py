@@ -90,14 +90,15 @@ class TestSignIn:
         assert OPERATOR_TOKEN.lower() not in cookie
         assert console.status_code == 200
 
-    async def test_next_never_leaves_the_server(self, api: Api) -> None:
-        """`next` naming another site is replaced by `/`."""
+    @pytest.mark.parametrize(
+        "target", ["https://evil.example/", "//evil.example", "/\\evil.example", "console"]
+    )
+    async def test_next_never_leaves_the_server(self, api: Api, target: str) -> None:
+        """`next` naming another site (or anything but a path here) is replaced by `/`."""
         await api.operator_headers()
 
         answer = await api.http.post(
-            "/sign-in",
-            data={"token": OPERATOR_TOKEN, "next": "https://evil.example/"},
-            headers=SAME_ORIGIN,
+            "/sign-in", data={"token": OPERATOR_TOKEN, "next": target}, headers=SAME_ORIGIN
         )
 
         assert answer.headers["location"] == "/?done=signed-in"
@@ -213,6 +214,15 @@ class TestHome:
         assert "demo-credentials.json" in answer.text
         assert estate.client_secret not in answer.text
 
+    async def test_pages_run_only_their_own_scripts_and_are_never_framed(self, api: Api) -> None:
+        answer = await api.http.get("/")
+
+        policy = answer.headers["content-security-policy"]
+        assert "default-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["cache-control"] == "no-store"
+
     @pytest.mark.parametrize("page", ["/", "/sign-in"])
     async def test_every_asset_is_local_and_served(self, api: Api, page: str) -> None:
         """Nothing comes from another host, and every referenced asset answers 200."""
@@ -308,6 +318,24 @@ class TestMarketplace:
         assert message in answer.text
         assert "Traceback" not in answer.text
         assert await booked_visits(api, estate) == []
+
+    async def test_what_a_person_typed_is_shown_as_text(
+        self, api: Api, estate: TestEstate, paths: Paths
+    ) -> None:
+        """Names are escaped in every page that shows them: markup stays text."""
+        await sign_in(api)
+        await api.http.post(
+            paths.marketplace + "/book",
+            data=book_form(TUESDAY_9, paths.service, name="<b>Anna</b>"),
+            headers=SAME_ORIGIN,
+        )
+
+        market = await api.http.get(paths.marketplace)
+        doctor = await api.http.get(paths.doctor_page)
+
+        for page in (market, doctor):
+            assert "&lt;b&gt;Anna&lt;/b&gt;" in page.text
+            assert "<b>Anna</b>" not in page.text
 
     async def test_a_taken_slot_shows_the_domain_error(
         self, api: Api, estate: TestEstate, paths: Paths

@@ -27,7 +27,15 @@ router = APIRouter(include_in_schema=False)
 def _safe_next(target: str) -> str:
     """Only a path of this server: `next` never sends anyone to another site."""
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # Browsers read `/\\host` as `//host`, another site; control characters are never ours.
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
         return "/"
     return target
 

@@ -36,6 +36,20 @@ DONE = {
 }
 
 
+# Only our own scripts, styles and images run; no other site may frame a page; the pages
+# show the operator's data, so no shared cache keeps them.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PagesOptions:
     """What the pages tell besides the database: where `dpi serve` keeps the demo secrets."""
@@ -78,8 +92,7 @@ def render(
         **context,
     }
     response = TEMPLATES.TemplateResponse(request, template, values, status_code=status)
-    # The pages show the operator's data: never kept by a shared cache.
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(PAGE_HEADERS)
     return response
 
 
