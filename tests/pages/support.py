@@ -79,3 +79,12 @@ def book_form(start: str, service: int, /, **over: str) -> dict[str, str]:
     }
     form.update(over)
     return form
+
+
+async def book(api: Api, paths: Paths, **over: str) -> httpx.Response:
+    """Post the marketplace's booking form for Tuesday 09:00, as the signed-in browser."""
+    return await api.http.post(
+        paths.marketplace + "/book",
+        data=book_form(TUESDAY_9, paths.service, **over),
+        headers=SAME_ORIGIN,
+    )

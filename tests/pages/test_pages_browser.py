@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from dpi_server.domain.actors import PatientActor
 from dpi_server.domain.booking_rules import VisitDetails
@@ -27,6 +27,7 @@ from dpi_server.services.bookings import BookSlot
 from dpi_server.testing.estate import TestEstate
 from tests.api.notification_support import ref
 from tests.conftest import SUMMARY_PROPERTY, Api
+from tests.offline_browser import OfflineRoutes
 from tests.pages.support import OPERATOR_TOKEN, ORIGIN, TUESDAY_9, Paths, published
 
 CHROMIUM = os.environ.get("DPI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -46,35 +47,14 @@ def database_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
-class OfflineBrowser:
-    """A browser context whose every request to ORIGIN goes through the in-process app."""
+class OfflineBrowser(OfflineRoutes):
+    """A browser context whose every request to ORIGIN goes through the in-process app,
+    recording console errors and page errors of every page it opens."""
 
     def __init__(self, context: BrowserContext, http: httpx.AsyncClient) -> None:
+        super().__init__(ORIGIN, http)
         self.context = context
-        self.http = http
-        self.refused: list[str] = []
         self.problems: list[str] = []
-
-    async def handle(self, route: Route) -> None:
-        request = route.request
-        if not request.url.startswith(ORIGIN + "/"):
-            self.refused.append(request.url)
-            await route.abort("internetdisconnected")
-            return
-        headers = {k: v for k, v in (await request.all_headers()).items() if k.lower() != "host"}
-        # The browser keeps the cookies; the test's client must not add its own.
-        self.http.cookies.clear()
-        answer = await self.http.request(
-            request.method,
-            request.url.removeprefix(ORIGIN),
-            headers=headers,
-            content=request.post_data_buffer,
-        )
-        await route.fulfill(
-            status=answer.status_code,
-            headers=dict(answer.headers),
-            body=answer.content,
-        )
 
     async def page(self) -> Page:
         page = await self.context.new_page()

@@ -25,6 +25,7 @@ from tests.pages.support import (
     TUESDAY_9,
     TUESDAY_10,
     Paths,
+    book,
     book_form,
     published,
     sign_in,
@@ -263,11 +264,7 @@ class TestMarketplace:
     ) -> None:
         await sign_in(api)
 
-        booked = await api.http.post(
-            paths.marketplace + "/book",
-            data=book_form(TUESDAY_9, paths.service),
-            headers=SAME_ORIGIN,
-        )
+        booked = await book(api, paths)
         [(visit, start)] = await booked_visits(api, estate)
         moved = await api.http.post(
             f"{paths.marketplace}/bookings/{visit}/move",
@@ -307,11 +304,7 @@ class TestMarketplace:
     ) -> None:
         await sign_in(api)
 
-        answer = await api.http.post(
-            paths.marketplace + "/book",
-            data=book_form(TUESDAY_9, paths.service, **change),
-            headers=SAME_ORIGIN,
-        )
+        answer = await book(api, paths, **change)
 
         assert answer.status_code == 400
         assert 'role="alert"' in answer.text
@@ -324,11 +317,7 @@ class TestMarketplace:
     ) -> None:
         """Names are escaped in every page that shows them: markup stays text."""
         await sign_in(api)
-        await api.http.post(
-            paths.marketplace + "/book",
-            data=book_form(TUESDAY_9, paths.service, name="<b>Anna</b>"),
-            headers=SAME_ORIGIN,
-        )
+        await book(api, paths, name="<b>Anna</b>")
 
         market = await api.http.get(paths.marketplace)
         doctor = await api.http.get(paths.doctor_page)
@@ -341,10 +330,9 @@ class TestMarketplace:
         self, api: Api, estate: TestEstate, paths: Paths
     ) -> None:
         await sign_in(api)
-        form = book_form(TUESDAY_9, paths.service)
-        await api.http.post(paths.marketplace + "/book", data=form, headers=SAME_ORIGIN)
+        await book(api, paths)
 
-        again = await api.http.post(paths.marketplace + "/book", data=form, headers=SAME_ORIGIN)
+        again = await book(api, paths)
 
         assert 400 <= again.status_code < 500
         assert 'role="alert"' in again.text
@@ -359,11 +347,7 @@ class TestMarketplace:
             await configure(api, estate, realtime_url=vendor.url)
             await sign_in(api)
 
-            answer = await api.http.post(
-                paths.marketplace + "/book",
-                data=book_form(TUESDAY_9, paths.service),
-                headers=SAME_ORIGIN,
-            )
+            answer = await book(api, paths)
         finally:
             vendor.close()
 
@@ -448,11 +432,7 @@ class TestDoctor:
         self, api: Api, estate: TestEstate, paths: Paths
     ) -> None:
         await sign_in(api)
-        await api.http.post(
-            paths.marketplace + "/book",
-            data=book_form(TUESDAY_9, paths.service),
-            headers=SAME_ORIGIN,
-        )
+        await book(api, paths)
         [(visit, _)] = await booked_visits(api, estate)
         before = await api.http.get(paths.doctor_page)
         future = await api.http.post(
@@ -533,11 +513,7 @@ class TestConsole:
         self, api: Api, estate: TestEstate, paths: Paths
     ) -> None:
         await sign_in(api)
-        await api.http.post(
-            paths.marketplace + "/book",
-            data=book_form(TUESDAY_9, paths.service),
-            headers=SAME_ORIGIN,
-        )
+        await book(api, paths)
 
         page = await api.http.get("/console/notifications", params={"client": estate.client_id})
         live = await api.http.get(
@@ -557,11 +533,7 @@ class TestConsole:
         self, api: Api, estate: TestEstate, paths: Paths
     ) -> None:
         await sign_in(api)
-        await api.http.post(
-            paths.marketplace + "/book",
-            data=book_form(TUESDAY_9, paths.service),
-            headers=SAME_ORIGIN,
-        )
+        await book(api, paths)
         [copy] = await api.container.services.notification_admin.list_copies(estate.client_id)
 
         page = await api.http.get(f"/console/notifications/{copy.delivery_id}")

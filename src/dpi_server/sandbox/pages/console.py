@@ -10,18 +10,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import JSONResponse, Response
 
 from dpi_server.domain.clients import ApiClient
 from dpi_server.domain.notifications import PENDING, STATES, DeliverySettings
 from dpi_server.sandbox.pages.rendering import render
-from dpi_server.sandbox.pages.session import OperatorPage, PageServices
+from dpi_server.sandbox.pages.session import PageServices, operator_page
 from dpi_server.services.clients import ClientAdminError
 from dpi_server.services.notification_ports import CopyRecord
 from dpi_server.services.registry import Services
 
-router = APIRouter(include_in_schema=False)
+# Every page here acts as the operator: no route of this router answers without a session.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(operator_page)])
 CONSOLE_URL = "/console"
 NOTIFICATIONS_URL = "/console/notifications"
 # (title, url) of each console section, in the navigation's order.
@@ -89,7 +90,7 @@ async def _log(
 
 
 @router.get(CONSOLE_URL)
-async def console(request: Request, _operator: OperatorPage, services: PageServices) -> Response:
+async def console(request: Request, services: PageServices) -> Response:
     """Every API client with its delivery model and rate limits."""
     return render(
         request,
@@ -99,9 +100,7 @@ async def console(request: Request, _operator: OperatorPage, services: PageServi
 
 
 @router.get(NOTIFICATIONS_URL)
-async def notification_log(
-    request: Request, _operator: OperatorPage, services: PageServices
-) -> Response:
+async def notification_log(request: Request, services: PageServices) -> Response:
     """The newest notification copies, of one client or all; the page polls the JSON twin."""
     client, state, error = _filters(request)
     copies, missing = await _log(services, client, state)
@@ -123,9 +122,7 @@ async def notification_log(
 
 
 @router.get(NOTIFICATIONS_URL + "/{delivery_id}")
-async def notification_copy(
-    request: Request, delivery_id: int, _operator: OperatorPage, services: PageServices
-) -> Response:
+async def notification_copy(request: Request, delivery_id: int, services: PageServices) -> Response:
     """One copy: its notification body as stored, and every delivery attempt."""
     try:
         copy, body, attempts = await services.notification_admin.show_copy(delivery_id)
@@ -154,9 +151,7 @@ def _pretty(body: str) -> str:
 
 
 @router.get(NOTIFICATIONS_URL + ".json")
-async def notification_log_json(
-    request: Request, _operator: OperatorPage, services: PageServices
-) -> Response:
+async def notification_log_json(request: Request, services: PageServices) -> Response:
     """The same log as JSON, for the page's live update."""
     client, state, error = _filters(request)
     copies, missing = await _log(services, client, state)

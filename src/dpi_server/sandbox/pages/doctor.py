@@ -6,9 +6,9 @@ doctor's own calendar work raises on Docplanner (break-*, presence-marked, addre
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from dpi_server.domain.actors import DoctorActor
@@ -16,7 +16,7 @@ from dpi_server.domain.errors import DomainError
 from dpi_server.sandbox.pages import forms
 from dpi_server.sandbox.pages.calendar_view import requested_week, status_of
 from dpi_server.sandbox.pages.rendering import error_page, error_text, local, render, see_other
-from dpi_server.sandbox.pages.session import AddressPath, OperatorPage, PageServices
+from dpi_server.sandbox.pages.session import AddressPath, PageServices, operator_page
 from dpi_server.services.access import AddressRef
 from dpi_server.services.address_services import (
     UNSET,
@@ -27,7 +27,8 @@ from dpi_server.services.bookings import BookingWindow
 from dpi_server.services.calendar import NewBreak
 from dpi_server.services.registry import Services
 
-router = APIRouter(include_in_schema=False)
+# Every page here acts as the operator: no route of this router answers without a session.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(operator_page)])
 PATH = "/doctor/{facility_id}/{doctor_id}/{address_id}"
 DOCTOR = DoctorActor()
 
@@ -92,18 +93,17 @@ def _done(request: Request, ref: AddressRef, key: str) -> Response:
 
 
 @router.get(PATH)
-async def doctor_page(
-    request: Request,
-    ref: AddressPath,
-    _operator: OperatorPage,
-    services: PageServices,
-) -> Response:
+async def doctor_page(request: Request, ref: AddressPath, services: PageServices) -> Response:
     """The week's breaks and visits, and the services the address offers."""
     return await _page(request, services, ref)
 
 
 async def _act(
-    request: Request, services: Services, ref: AddressRef, action: Any, done: str
+    request: Request,
+    services: Services,
+    ref: AddressRef,
+    action: Callable[[], Awaitable[None]],
+    done: str,
 ) -> Response:
     """Run `action()`; a refusal answers the page again with the error, changing nothing."""
     try:
@@ -114,13 +114,7 @@ async def _act(
 
 
 @router.post(PATH + "/breaks")
-async def add_break(
-    request: Request,
-    ref: AddressPath,
-    _operator: OperatorPage,
-    services: PageServices,
-) -> Response:
-
+async def add_break(request: Request, ref: AddressPath, services: PageServices) -> Response:
     async def action() -> None:
         form = await forms.read_form(request, forms.BreakForm)
         scope = await services.access.address(DOCTOR, ref)
@@ -133,13 +127,8 @@ async def add_break(
 
 @router.post(PATH + "/breaks/{break_id}/move")
 async def move_break(
-    request: Request,
-    ref: AddressPath,
-    break_id: int,
-    _operator: OperatorPage,
-    services: PageServices,
+    request: Request, ref: AddressPath, break_id: int, services: PageServices
 ) -> Response:
-
     async def action() -> None:
         form = await forms.read_form(request, forms.BreakForm)
         found = await services.access.calendar_break(DOCTOR, ref, break_id)
@@ -152,13 +141,8 @@ async def move_break(
 
 @router.post(PATH + "/breaks/{break_id}/delete")
 async def delete_break(
-    request: Request,
-    ref: AddressPath,
-    break_id: int,
-    _operator: OperatorPage,
-    services: PageServices,
+    request: Request, ref: AddressPath, break_id: int, services: PageServices
 ) -> Response:
-
     async def action() -> None:
         found = await services.access.calendar_break(DOCTOR, ref, break_id)
         await services.calendar.delete_break(found)
@@ -168,13 +152,8 @@ async def delete_break(
 
 @router.post(PATH + "/bookings/{booking_id}/presence")
 async def presence(
-    request: Request,
-    ref: AddressPath,
-    booking_id: int,
-    _operator: OperatorPage,
-    services: PageServices,
+    request: Request, ref: AddressPath, booking_id: int, services: PageServices
 ) -> Response:
-
     async def action() -> None:
         form = await forms.read_form(request, forms.PresenceForm)
         found = await services.access.doctors_booking(DOCTOR, ref, booking_id)
@@ -184,13 +163,7 @@ async def presence(
 
 
 @router.post(PATH + "/services")
-async def add_service(
-    request: Request,
-    ref: AddressPath,
-    _operator: OperatorPage,
-    services: PageServices,
-) -> Response:
-
+async def add_service(request: Request, ref: AddressPath, services: PageServices) -> Response:
     async def action() -> None:
         form = await forms.read_form(request, forms.NewServiceForm)
         scope = await services.access.address(DOCTOR, ref)
@@ -207,13 +180,8 @@ async def add_service(
 
 @router.post(PATH + "/services/{address_service_id}")
 async def change_service(
-    request: Request,
-    ref: AddressPath,
-    address_service_id: int,
-    _operator: OperatorPage,
-    services: PageServices,
+    request: Request, ref: AddressPath, address_service_id: int, services: PageServices
 ) -> Response:
-
     async def action() -> None:
         form = await forms.read_form(request, forms.ServiceChangeForm)
         found = await services.access.address_service(DOCTOR, ref, address_service_id)
@@ -231,13 +199,8 @@ async def change_service(
 
 @router.post(PATH + "/services/{address_service_id}/delete")
 async def delete_service(
-    request: Request,
-    ref: AddressPath,
-    address_service_id: int,
-    _operator: OperatorPage,
-    services: PageServices,
+    request: Request, ref: AddressPath, address_service_id: int, services: PageServices
 ) -> Response:
-
     async def action() -> None:
         found = await services.access.address_service(DOCTOR, ref, address_service_id)
         await services.address_services.delete(found)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from dpi_server.domain import errors
@@ -16,13 +16,14 @@ from dpi_server.domain.errors import DomainError
 from dpi_server.sandbox.pages import forms
 from dpi_server.sandbox.pages.calendar_view import requested_week, status_of, week_of
 from dpi_server.sandbox.pages.rendering import error_page, error_text, local, render, see_other
-from dpi_server.sandbox.pages.session import AddressPath, OperatorPage, PageServices
+from dpi_server.sandbox.pages.session import AddressPath, PageServices, operator_page
 from dpi_server.services.access import AddressRef
 from dpi_server.services.bookings import BookingWindow, BookSlot, MoveBooking
 from dpi_server.services.calendar import SlotView
 from dpi_server.services.registry import Services
 
-router = APIRouter(include_in_schema=False)
+# Every page here acts as the operator: no route of this router answers without a session.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(operator_page)])
 PATH = "/marketplace/{facility_id}/{doctor_id}/{address_id}"
 PATIENT = PatientActor()
 NOTHING_PUBLISHED = (
@@ -100,23 +101,13 @@ async def _posted(request: Request) -> dict[str, str]:
 
 
 @router.get(PATH)
-async def marketplace_page(
-    request: Request,
-    ref: AddressPath,
-    _operator: OperatorPage,
-    services: PageServices,
-) -> Response:
+async def marketplace_page(request: Request, ref: AddressPath, services: PageServices) -> Response:
     """The week's free slots; `?slot=<start>` opens the booking form of one of them."""
     return await _page(request, services, ref)
 
 
 @router.post(PATH + "/book")
-async def book(
-    request: Request,
-    ref: AddressPath,
-    _operator: OperatorPage,
-    services: PageServices,
-) -> Response:
+async def book(request: Request, ref: AddressPath, services: PageServices) -> Response:
     posted = await _posted(request)
     try:
         form = await forms.read_form(request, forms.BookForm)
@@ -137,11 +128,7 @@ async def book(
 
 @router.post(PATH + "/bookings/{booking_id}/cancel")
 async def cancel(
-    request: Request,
-    ref: AddressPath,
-    booking_id: int,
-    _operator: OperatorPage,
-    services: PageServices,
+    request: Request, ref: AddressPath, booking_id: int, services: PageServices
 ) -> Response:
     try:
         form = await forms.read_form(request, forms.CancelForm)
@@ -155,11 +142,7 @@ async def cancel(
 
 @router.post(PATH + "/bookings/{booking_id}/move")
 async def move(
-    request: Request,
-    ref: AddressPath,
-    booking_id: int,
-    _operator: OperatorPage,
-    services: PageServices,
+    request: Request, ref: AddressPath, booking_id: int, services: PageServices
 ) -> Response:
     try:
         form = await forms.read_form(request, forms.MoveForm)

@@ -96,7 +96,6 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
 
 
-OperatorPage = Annotated[OperatorActor, Depends(operator_page)]
 PageServices = Annotated[Services, Depends(services_of)]
 
 
