@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
+from dpi_server.api.app import ApiOptions, create_app
 from dpi_server.domain.actors import PatientActor
 from dpi_server.sandbox.pages.session import COOKIE
 from dpi_server.services.bookings import BookingWindow
@@ -139,6 +141,24 @@ class TestSignIn:
         assert accepted is not None
         assert later is None
         assert garbage is None
+
+    @pytest.mark.parametrize(
+        ("origin", "warned"), [("http://lan.example", True), ("http://localhost", False)]
+    )
+    async def test_plain_http_off_loopback_warns_that_the_cookie_is_lost(
+        self, api: Api, origin: str, warned: bool
+    ) -> None:
+        """Over `--insecure-http` a browser keeps a Secure cookie only for loopback names."""
+        app = create_app(
+            api.container.services,
+            ApiOptions(redirect_plain_http=False, trusted_hosts=("lan.example",)),
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=origin) as plain:
+            answer = await plain.get("/sign-in")
+
+        assert answer.status_code == 200
+        assert ("served over plain HTTP" in answer.text) is warned
 
 
 class TestCsrf:

@@ -66,10 +66,19 @@ async def home(request: Request, services: PageServices) -> HTMLResponse:
     )
 
 
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _sign_in_context(request: Request, target: str) -> dict[str, object]:
+    # The session cookie is Secure: over plain HTTP a browser keeps it only for loopback.
+    lost = request.url.scheme == "http" and request.url.hostname not in _LOOPBACK
+    return {"title": "Sign in", "next": target, "cookie_lost": lost}
+
+
 @router.get(SIGN_IN_URL)
 async def sign_in_form(request: Request) -> HTMLResponse:
     target = _safe_next(request.query_params.get("next", "/"))
-    return render(request, "sign_in.html", {"title": "Sign in", "next": target})
+    return render(request, "sign_in.html", _sign_in_context(request, target))
 
 
 @router.post(SIGN_IN_URL)
@@ -82,7 +91,7 @@ async def sign_in(request: Request, services: PageServices) -> Response:
         return render(
             request,
             "sign_in.html",
-            {"title": "Sign in", "next": "/"},
+            _sign_in_context(request, "/"),
             status=400,
             error=error_text(exc),
         )
@@ -92,7 +101,7 @@ async def sign_in(request: Request, services: PageServices) -> Response:
         return render(
             request,
             "sign_in.html",
-            {"title": "Sign in", "next": target},
+            _sign_in_context(request, target),
             status=400,
             error="That is not an operator token (see operator_token in demo-credentials.json).",
         )
