@@ -240,6 +240,8 @@ def _leader_lease(engine: AsyncEngine) -> Lease | None:
 
 
 def build_app(container: Container) -> FastAPI:
+    from dpi_server.cli.serve import CREDENTIALS_FILE  # the CLI imports this module
+
     settings = container.settings
     return create_app(
         container.services,
@@ -256,6 +258,7 @@ def build_app(container: Container) -> FastAPI:
                 app, container.services.rate_limiter, container.services.clock
             ),
             on_shutdown=container.close,
+            credentials_file=str((settings.data_dir / CREDENTIALS_FILE).resolve()),
             outermost=(
                 (lambda app: StatementCountMiddleware(app, stats.begin_tally))
                 if settings.count_statements

@@ -1,5 +1,5 @@
-"""The pages a person opens in a browser work with no internet: `/`, `/docs` and `/redoc`
-load only assets the server itself serves (issue 7, "Offline docs")."""
+"""The API reference works with no internet: `/docs` and `/redoc` load only assets the server
+itself serves (issue 7, "Offline docs"). `/` is the sandbox's home page (tests/pages)."""
 
 from __future__ import annotations
 
@@ -34,17 +34,7 @@ def references(html: str) -> list[str]:
     return [a or b for a, b in _REFERENCE.findall(html)]
 
 
-class TestHome:
-    async def test_home_links_to_the_docs_and_the_document(self, http: httpx.AsyncClient) -> None:
-        """`/` is an HTML page linking to both viewers and to the OpenAPI document."""
-        response = await http.get("/")
-
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/html")
-        assert {"/docs", "/redoc", "/openapi.json"} <= set(references(response.text))
-
-
-@pytest.mark.parametrize("page", ["/docs", "/redoc", "/"])
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
 class TestOfflineAssets:
     async def test_page_references_only_local_urls(
         self, http: httpx.AsyncClient, page: str

@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Page, Route, async_playwright
+from playwright.async_api import Page, async_playwright
 
 from tests.api.test_docs_pages import docs_app
+from tests.offline_browser import OfflineRoutes
 
 ORIGIN = "https://dpi.test"
 # ReDoc's sidebar credit loads this image and hides it itself when it fails: cosmetic only.
@@ -29,29 +30,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class OfflineBrowser:
+class OfflineBrowser(OfflineRoutes):
     def __init__(self, page: Page, http: httpx.AsyncClient) -> None:
+        super().__init__(ORIGIN, http)
         self.page = page
-        self.http = http
-        self.refused: list[str] = []
-
-    async def handle(self, route: Route) -> None:
-        request = route.request
-        if not request.url.startswith(ORIGIN + "/"):
-            self.refused.append(request.url)
-            await route.abort("internetdisconnected")
-            return
-        answer = await self.http.request(
-            request.method,
-            request.url.removeprefix(ORIGIN),
-            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
-            content=request.post_data_buffer,
-        )
-        await route.fulfill(
-            status=answer.status_code,
-            headers=dict(answer.headers),
-            body=answer.content,
-        )
 
 
 @pytest.fixture

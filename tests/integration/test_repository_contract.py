@@ -557,6 +557,22 @@ class TestDirectory:
         assert one == listed[0]
         assert missing is None
 
+    async def test_all_facilities_in_id_order_up_to_a_limit(self, backend: Backend) -> None:
+        """Every facility comes back, oldest first, at most `limit` of them."""
+        s = await seed(backend)
+        async with backend.uow(write=True) as uow:
+            extra = await uow.estate_writer.add_facility("pl", "Another clinic")
+            await uow.commit()
+
+        async with backend.uow() as uow:
+            listed = await uow.directory.all_facilities(10_000)
+            first = await uow.directory.all_facilities(1)
+
+        ids = [f.id for f in listed]
+        assert ids == sorted(ids)
+        assert {s.facility_id, extra} <= set(ids)
+        assert first == listed[:1]
+
     async def test_doctors_with_their_facilities_specializations_and_licenses(
         self, backend: Backend
     ) -> None:

@@ -34,6 +34,7 @@ from dpi_server.api.routes import (
     services,
 )
 from dpi_server.sandbox.api import install_sandbox_api
+from dpi_server.sandbox.pages import PagesOptions, install_pages
 from dpi_server.services.registry import Services
 
 API_VERSION = "1.14.0"
@@ -55,6 +56,8 @@ class ApiOptions:
     on_shutdown: Callable[[], Awaitable[None]] | None = None
     # Outermost wrapper, for diagnostics that must see the whole request (statement counts).
     outermost: Callable[[ASGIApp], ASGIApp] | None = None
+    # Where `dpi serve` wrote demo-credentials.json: the home page says where the secret is.
+    credentials_file: str | None = None
 
 
 def create_app(services_: Services, options: ApiOptions | None = None) -> FastAPI:
@@ -101,6 +104,7 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     install_sandbox_api(app)
+    install_pages(app, PagesOptions(credentials_file=opts.credentials_file))
 
     # Starlette applies add_middleware in reverse: the last added runs first.
     if opts.rate_limit is not None:

@@ -1,4 +1,4 @@
-"""The pages a person opens in a browser: `/`, `/docs` (Swagger UI) and `/redoc` (ReDoc).
+"""The API reference a person opens in a browser: `/docs` (Swagger UI) and `/redoc` (ReDoc).
 
 The JavaScript and CSS of both viewers come from the `fastapi-offline` package and are served
 by the app itself under `/docs/assets`, so the pages work on a machine without internet.
@@ -6,7 +6,6 @@ by the app itself under `/docs/assets`, so the pages work on a machine without i
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 import fastapi_offline
@@ -30,37 +29,9 @@ ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 _SWAGGER_PARAMETERS = {"validatorUrl": None, "persistAuthorization": True}
 
 
-def _home(title: str, openapi_url: str, root: str) -> str:
-    links = (
-        (f"{root}{DOCS_URL}", "Interactive API reference (Swagger UI)"),
-        (f"{root}{REDOC_URL}", "API reference (ReDoc)"),
-        (f"{root}{openapi_url}", "The OpenAPI document (JSON)"),
-    )
-    items = "\n".join(f'    <li><a href="{escape(h)}">{escape(t)}</a></li>' for h, t in links)
-    return f"""<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>{escape(title)}</title>
-<link rel="icon" type="image/png" href="{escape(root + ASSETS_URL)}/favicon.png"></head>
-<body>
-  <h1>{escape(title)}</h1>
-  <p>This server answers the Docplanner Integrations API under
-  <code>/api/v3/integration</code>; get a token from <code>POST /oauth/v2/token</code>.</p>
-  <ul>
-{items}
-  </ul>
-</body>
-</html>
-"""
-
-
 def install_docs(app: FastAPI, openapi_url: str) -> None:
-    """Serve the home page, both viewers and their bundled assets."""
+    """Serve both viewers and their bundled assets (`/` is the pages' home, sandbox/pages)."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
-
-    @app.get("/", include_in_schema=False)
-    async def home(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return HTMLResponse(_home(app.title, openapi_url, root))
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:

@@ -10,7 +10,13 @@ from dataclasses import asdict, dataclass
 
 from dpi_server.domain import errors
 from dpi_server.domain.actors import OperatorActor
-from dpi_server.domain.directory import COMMERCIAL_TYPES, INSURANCE_SUPPORT
+from dpi_server.domain.directory import (
+    COMMERCIAL_TYPES,
+    INSURANCE_SUPPORT,
+    Address,
+    Doctor,
+    Facility,
+)
 from dpi_server.domain.locales import LOCALES
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWorkFactory
@@ -64,6 +70,22 @@ class SeededFacility:
     doctor_ids: tuple[int, ...]
     address_ids: tuple[int, ...]
     address_services: int
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorAtFacility:
+    doctor: Doctor
+    addresses: list[Address]
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityOverview:
+    facility: Facility
+    doctors: list[DoctorAtFacility]
+
+
+# The overview is for people (the home page): a few dozen facilities, not a long test run's.
+OVERVIEW_LIMIT = 50
 
 
 class EstateAdminService:
@@ -205,6 +227,18 @@ class EstateAdminService:
                 address_ids.append(address_id)
             await uow.commit()
         return SeededFacility(facility_id, tuple(doctor_ids), tuple(address_ids), count)
+
+    async def overview(self, _actor: OperatorActor) -> list[FacilityOverview]:
+        """Every facility (the first `OVERVIEW_LIMIT`) with its doctors and their addresses."""
+        async with self._uow() as uow:
+            found = []
+            for facility in await uow.directory.all_facilities(OVERVIEW_LIMIT):
+                doctors = [
+                    DoctorAtFacility(d, await uow.directory.addresses_of(facility.id, d.id))
+                    for d in await uow.directory.doctors_of_facility(facility.id)
+                ]
+                found.append(FacilityOverview(facility, doctors))
+        return found
 
     async def is_empty(self) -> bool:
         async with self._uow() as uow:

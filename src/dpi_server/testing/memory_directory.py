@@ -60,6 +60,10 @@ class MemoryDirectoryRepository:
         found = self._tx.tables.facilities
         return [found[i] for i in sorted(set(ids)) if i in found]
 
+    async def all_facilities(self, limit: int) -> list[Facility]:
+        found = self._tx.tables.facilities
+        return [found[i] for i in sorted(found)[:limit]]
+
     def _with_facilities(self, doctor: Doctor) -> Doctor:
         links = self._tx.tables.doctor_facilities
         return replace(doctor, facility_ids=frozenset(f for d, f in links if d == doctor.id))

@@ -71,6 +71,12 @@ class SqlDirectoryRepository:
         ).mappings()
         return [Facility(r["id"], r["name"], r["locale"]) for r in rows]
 
+    async def all_facilities(self, limit: int) -> list[Facility]:
+        rows = (
+            await self._conn.execute(select(t.facilities).order_by(t.facilities.c.id).limit(limit))
+        ).mappings()
+        return [Facility(r["id"], r["name"], r["locale"]) for r in rows]
+
     async def _doctor_facilities(self, doctor_ids: Sequence[int]) -> dict[int, set[int]]:
         df = t.doctor_facilities
         out: dict[int, set[int]] = defaultdict(set)
