@@ -8,6 +8,7 @@ moves forward): a `set` to the past is refused. `real` is the one way back, take
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ class TimeTravelService:
     def __init__(self, clock: SharedClock, scheduler: Scheduler) -> None:
         self._clock = clock
         self._scheduler = scheduler
+        self._journey = asyncio.Lock()
 
     async def sync(self) -> None:
         """Pick up a change another process made (cheap: at most one read per half second)."""
@@ -83,12 +85,16 @@ class TimeTravelService:
         due work failed."""
 
         async def move(to: datetime) -> None:
-            await self._clock.change(lambda state, wall: state.moved_to(to, wall))
+            # Another operator's journey may have gone further meanwhile: never back.
+            await self._clock.change(
+                lambda state, wall: state.moved_to(max(to, state.now(wall)), wall)
+            )
 
-        await self._clock.change(lambda state, wall: state.frozen(wall))
-        try:
-            ran = await self._scheduler.travel_to(target, move)
-        finally:
-            if running:
-                await self._clock.change(resume)
+        async with self._journey:  # one journey at a time in this process
+            await self._clock.change(lambda state, wall: state.frozen(wall))
+            try:
+                ran = await self._scheduler.travel_to(target, move)
+            finally:
+                if running:
+                    await self._clock.change(resume)
         return Travel(self._clock.reading(), ran)
