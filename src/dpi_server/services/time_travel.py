@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 
 from dpi_server.domain import errors
 from dpi_server.domain.clock import FROZEN, ClockState, check_advance
+from dpi_server.domain.environments import TimeTravelWithProductionClients
+from dpi_server.services.repositories import UnitOfWorkFactory
 from dpi_server.services.scheduler import Scheduler, SchedulerReport
 from dpi_server.services.shared_clock import ClockReading, SharedClock
 
@@ -28,10 +30,18 @@ class Travel:
 
 
 class TimeTravelService:
-    def __init__(self, clock: SharedClock, scheduler: Scheduler) -> None:
+    def __init__(self, clock: SharedClock, scheduler: Scheduler, uow: UnitOfWorkFactory) -> None:
         self._clock = clock
         self._scheduler = scheduler
+        self._uow = uow
         self._journey = asyncio.Lock()
+
+    async def _refuse_with_production_clients(self) -> None:
+        """The clock is the whole deployment's: while a production client is live, only the
+        way back to real time is open (docs/decisions.md "Environments")."""
+        async with self._uow() as uow:
+            if await uow.clients.any_live_production():
+                raise TimeTravelWithProductionClients()
 
     async def sync(self) -> None:
         """Pick up a change another process made (cheap: at most one read per half second)."""
@@ -43,6 +53,7 @@ class TimeTravelService:
         return self._clock.reading()
 
     async def freeze(self) -> ClockReading:
+        await self._refuse_with_production_clients()
         return await self._clock.change(lambda state, wall: state.frozen(wall))
 
     async def real(self) -> ClockReading:
@@ -52,6 +63,7 @@ class TimeTravelService:
         """Forward by `delta`; a running clock ends exactly `delta` further ahead of real
         time than it was, however long the due work took."""
         check_advance(delta)
+        await self._refuse_with_production_clients()
         await self._clock.refresh(force=True)
         before = self._clock.reading()
         return await self._travel(
@@ -63,6 +75,7 @@ class TimeTravelService:
     async def set(self, instant: datetime) -> Travel:
         """To `instant` (not before now), running what becomes due on the way; a running
         clock runs on from `instant` once that is done."""
+        await self._refuse_with_production_clients()
         await self._clock.refresh(force=True)
         before = self._clock.reading()
         if instant < before.now:
