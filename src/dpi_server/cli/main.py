@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from dpi_server.cli import clients, notifications, sandbox
+from dpi_server.cli import clients, marketplace, marketplace_doctor, notifications, sandbox
 from dpi_server.cli.postman import postman
 from dpi_server.cli.serve import serve
 
@@ -22,6 +22,8 @@ clients.app.command("delivery")(notifications.delivery)
 app.add_typer(clients.app, name="client")
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(sandbox.app, name="sandbox")
+marketplace.app.add_typer(marketplace_doctor.doctor, name="doctor")
+app.add_typer(marketplace.app, name="marketplace")
 app.command("postman")(postman)
 
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dpi_server.sandbox.api import status
+from dpi_server.domain.notifications import BookingDeniedByVendor
+from dpi_server.sandbox.api import marketplace_doctor, marketplace_patient, status
 from dpi_server.sandbox.api.auth import SANDBOX_PREFIX, SANDBOX_TAG
+from dpi_server.sandbox.api.marketplace_scopes import vendor_refused
 
 __all__ = ["SANDBOX_PREFIX", "SANDBOX_TAG", "install_sandbox_api"]
 
 
 def install_sandbox_api(app: FastAPI) -> None:
-    for module in (status,):
+    for module in (status, marketplace_patient, marketplace_doctor):
         app.include_router(module.router, prefix=SANDBOX_PREFIX)
+    # The real-time gate's denial answers with the vendor's code (only patients are gated).
+    app.add_exception_handler(BookingDeniedByVendor, vendor_refused)
