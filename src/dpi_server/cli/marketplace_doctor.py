@@ -9,35 +9,22 @@ from typing import Any
 
 import typer
 
-from dpi_server.cli.marketplace import (
+from dpi_server.cli.marketplace_common import (
     Address,
     Booking,
-    CommentOption,
     Doctor,
-    DurationOption,
-    EmailOption,
     Facility,
     JsonOption,
-    MoveServiceOption,
-    NameOption,
-    PhoneOption,
-    ReasonOption,
-    ServiceOption,
-    StartOption,
-    SurnameOption,
-    ToAddressOption,
     address_path,
-    book_body,
     booking_action,
-    booking_line,
     call,
-    move_body,
-    patient_body,
     show,
 )
+from dpi_server.cli.marketplace_visits import add_visit_commands
 from dpi_server.cli.sandbox_client import CredentialsOption, TokenOption, UrlOption
 
 doctor = typer.Typer(help="The doctor in the Docplanner calendar (never gated).")
+add_visit_commands(doctor, "doctor")
 BreakId = typer.Argument(..., help="break id")
 AddressServiceId = typer.Argument(..., help="address service id")
 SinceOption = typer.Option(..., "--since", help="ISO 8601 with offset")
@@ -60,110 +47,6 @@ def _service_line(s: dict[str, Any], verb: str) -> str:
 def _address_line(a: dict[str, Any], verb: str) -> str:
     state = "assigned" if a["is_assigned"] else "unassigned"
     return f"{verb} address {a['id']}: {a['name']}, {a['commercial_type']}, {state}"
-
-
-@doctor.command("book")
-def doctor_book(
-    facility: str = Facility,
-    doctor_id: str = Doctor,
-    address: str = Address,
-    start: str = StartOption,
-    service: str = ServiceOption,
-    duration: int | None = DurationOption,
-    name: str = NameOption,
-    surname: str = SurnameOption,
-    phone: str = PhoneOption,
-    email: str | None = EmailOption,
-    comment: str | None = CommentOption,
-    as_json: bool = JsonOption,
-    credentials: Path | None = CredentialsOption,
-    url: str | None = UrlOption,
-    token: str | None = TokenOption,
-) -> None:
-    """Book the slot at --start for a patient (`booked_by` doctor)."""
-    body = book_body(start, service, duration, patient_body(name, surname, phone, email), comment)
-    answer = call(
-        "POST",
-        _at(facility, doctor_id, address, "/slots"),
-        body=body,
-        credentials=credentials,
-        url=url,
-        token=token,
-    )
-    show(answer, as_json, booking_line(answer, "booked"))
-
-
-@doctor.command("cancel")
-def doctor_cancel(
-    facility: str = Facility,
-    doctor_id: str = Doctor,
-    address: str = Address,
-    booking: str = Booking,
-    reason: str | None = ReasonOption,
-    as_json: bool = JsonOption,
-    credentials: Path | None = CredentialsOption,
-    url: str | None = UrlOption,
-    token: str | None = TokenOption,
-) -> None:
-    """Cancel the visit (`canceled_by` doctor)."""
-    booking_action(
-        "doctor",
-        "DELETE",
-        "",
-        "canceled",
-        (facility, doctor_id, address, booking),
-        (as_json, credentials, url, token),
-        {"reason": reason} if reason else None,
-    )
-
-
-@doctor.command("move")
-def doctor_move(
-    facility: str = Facility,
-    doctor_id: str = Doctor,
-    address: str = Address,
-    booking: str = Booking,
-    start: str = StartOption,
-    service: str | None = MoveServiceOption,
-    duration: int | None = typer.Option(None, "--duration", help="minutes [default: the same]"),
-    to_address: str | None = ToAddressOption,
-    as_json: bool = JsonOption,
-    credentials: Path | None = CredentialsOption,
-    url: str | None = UrlOption,
-    token: str | None = TokenOption,
-) -> None:
-    """Move the visit to --start (a new booking id)."""
-    booking_action(
-        "doctor",
-        "POST",
-        "/move",
-        "moved to",
-        (facility, doctor_id, address, booking),
-        (as_json, credentials, url, token),
-        move_body(start, service, duration, to_address),
-    )
-
-
-@doctor.command("confirm")
-def doctor_confirm(
-    facility: str = Facility,
-    doctor_id: str = Doctor,
-    address: str = Address,
-    booking: str = Booking,
-    as_json: bool = JsonOption,
-    credentials: Path | None = CredentialsOption,
-    url: str | None = UrlOption,
-    token: str | None = TokenOption,
-) -> None:
-    """Confirm the visit (`confirmed_by` admin)."""
-    booking_action(
-        "doctor",
-        "POST",
-        "/confirm",
-        "confirmed",
-        (facility, doctor_id, address, booking),
-        (as_json, credentials, url, token),
-    )
 
 
 @doctor.command("presence")

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter
 
-from dpi_server.api.inputs import break_range
+from dpi_server.api.inputs import break_range, path_id
 from dpi_server.api.routes.services import address_service_changes, new_address_service
 from dpi_server.api.schemas import (
     AddAddressServiceRequest,
@@ -31,16 +31,7 @@ from dpi_server.sandbox.api.marketplace_models import (
     address_service_out,
     break_out,
 )
-from dpi_server.sandbox.api.marketplace_scopes import (
-    A,
-    D,
-    address_scope,
-    address_service_scope,
-    break_scope,
-    doctor_scope,
-    doctors_booking_scope,
-    refusals,
-)
+from dpi_server.sandbox.api.marketplace_scopes import A, AddressPath, D, DoctorPath, refusals
 from dpi_server.sandbox.api.marketplace_visits import add_visit_routes, answer
 from dpi_server.services.calendar import NewBreak
 from dpi_server.services.estate_admin import NewAddress
@@ -60,17 +51,13 @@ add_visit_routes(router, P, DOCTOR, "Doctor")
 async def doctor_presence(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     booking_id: str,
     body: MarketplacePresenceRequest,
 ) -> MarketplaceBooking:
     """The doctor marks the patient present or absent (a started, booked visit):
     `presence-marked` follows (behaviour.md §10)."""
-    found = await doctors_booking_scope(
-        services, DOCTOR, facility_id, doctor_id, address_id, booking_id
-    )
+    found = await services.access.doctors_booking(DOCTOR, ref, path_id(booking_id))
     marked = await services.bookings.mark_presence(found, body.presence == "present")
     return await answer(services, replace(found, booking=marked))
 
@@ -86,14 +73,12 @@ async def doctor_presence(
 async def doctor_add_break(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     body: AddCalendarBreakRequest,
 ) -> MarketplaceBreak:
     """The doctor adds a break: 201 with it, `break-created` follows (one per coupled
     address with `apply_on_coupled_addresses`)."""
-    scope = await address_scope(services, DOCTOR, facility_id, doctor_id, address_id)
+    scope = await services.access.address(DOCTOR, ref)
     since, till = break_range(body.since, body.till)
     created = await services.calendar.add_break(
         scope, NewBreak(since, till, body.description, body.apply_on_coupled_addresses)
@@ -110,14 +95,12 @@ async def doctor_add_break(
 async def doctor_move_break(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     break_id: str,
     body: MoveCalendarBreakRequest,
 ) -> MarketplaceBreak:
     """The doctor moves a break: 200 with it, `break-moved` follows."""
-    found = await break_scope(services, DOCTOR, facility_id, doctor_id, address_id, break_id)
+    found = await services.access.calendar_break(DOCTOR, ref, path_id(break_id))
     moved = await services.calendar.move_break(found, *break_range(body.since, body.till))
     return break_out(moved, found.at.zone)
 
@@ -130,13 +113,11 @@ async def doctor_move_break(
 async def doctor_remove_break(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     break_id: str,
 ) -> MarketplaceBreak:
     """The doctor removes a break: 200 with what it was, `break-removed` follows."""
-    found = await break_scope(services, DOCTOR, facility_id, doctor_id, address_id, break_id)
+    found = await services.access.calendar_break(DOCTOR, ref, path_id(break_id))
     await services.calendar.delete_break(found)
     return break_out(found.calendar_break, found.at.zone)
 
@@ -151,14 +132,12 @@ async def doctor_remove_break(
 async def doctor_add_service(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     body: AddAddressServiceRequest,
 ) -> MarketplaceAddressService:
     """The doctor offers a dictionary service at the address: 201, `address-service-created`
     follows."""
-    scope = await address_scope(services, DOCTOR, facility_id, doctor_id, address_id)
+    scope = await services.access.address(DOCTOR, ref)
     created = await services.address_services.add(scope, new_address_service(body))
     return address_service_out(created)
 
@@ -171,17 +150,13 @@ async def doctor_add_service(
 async def doctor_change_service(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     address_service_id: str,
     body: UpdateAddressServiceRequest,
 ) -> MarketplaceAddressService:
     """The doctor changes an address service (keys left out stay): `address-service-changed`
     follows when something changed."""
-    found = await address_service_scope(
-        services, DOCTOR, facility_id, doctor_id, address_id, address_service_id
-    )
+    found = await services.access.address_service(DOCTOR, ref, path_id(address_service_id))
     updated = await services.address_services.update(found, address_service_changes(body))
     return address_service_out(updated)
 
@@ -194,15 +169,11 @@ async def doctor_change_service(
 async def doctor_delete_service(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     address_service_id: str,
 ) -> MarketplaceAddressService:
     """The doctor stops offering an address service: `address-service-deleted` follows."""
-    found = await address_service_scope(
-        services, DOCTOR, facility_id, doctor_id, address_id, address_service_id
-    )
+    found = await services.access.address_service(DOCTOR, ref, path_id(address_service_id))
     await services.address_services.delete(found)
     return address_service_out(found.address_service, deleted=True)
 
@@ -216,14 +187,12 @@ async def doctor_delete_service(
 async def doctor_commercial_type(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     body: MarketplaceCommercialTypeRequest,
 ) -> MarketplaceAddress:
     """The address's commercial type changes: `address-commercial-type-changed` follows when
     it is a new one."""
-    scope = await address_scope(services, DOCTOR, facility_id, doctor_id, address_id)
+    scope = await services.access.address(DOCTOR, ref)
     return address_out(
         await services.marketplace.change_commercial_type(scope, body.commercial_type)
     )
@@ -238,12 +207,11 @@ async def doctor_commercial_type(
 async def doctor_assign_new_address(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
+    ref: DoctorPath,
     body: MarketplaceNewAddressRequest,
 ) -> MarketplaceAddress:
     """A new address of the doctor at the facility: 201, `address-assigned` follows."""
-    scope = await doctor_scope(services, DOCTOR, facility_id, doctor_id)
+    scope = await services.access.doctor(DOCTOR, ref)
     created = await services.marketplace.assign_address(scope, NewAddress(**body.model_dump()))
     return address_out(created)
 
@@ -254,13 +222,11 @@ async def doctor_assign_new_address(
 async def doctor_assign_address(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
 ) -> MarketplaceAddress:
     """The doctor works at an unassigned address again: `address-assigned` follows; 409 when
     it is assigned already."""
-    scope = await address_scope(services, DOCTOR, facility_id, doctor_id, address_id)
+    scope = await services.access.address(DOCTOR, ref)
     return address_out(await services.marketplace.reassign_address(scope))
 
 
@@ -272,11 +238,9 @@ async def doctor_assign_address(
 async def doctor_unassign_address(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
 ) -> MarketplaceAddress:
     """The doctor leaves the address (it is disabled, its history kept):
     `address-unassigned` follows; 409 when it is unassigned already."""
-    scope = await address_scope(services, DOCTOR, facility_id, doctor_id, address_id)
+    scope = await services.access.address(DOCTOR, ref)
     return address_out(await services.marketplace.unassign_address(scope))

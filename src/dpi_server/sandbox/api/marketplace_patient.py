@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter, Query
 
-from dpi_server.api.inputs import required_datetime
+from dpi_server.api.inputs import path_id, required_datetime
 from dpi_server.domain.actors import PatientActor
 from dpi_server.sandbox.api.auth import SANDBOX_TAG, OperatorDep, ServicesDep
 from dpi_server.sandbox.api.marketplace_models import (
@@ -17,7 +17,7 @@ from dpi_server.sandbox.api.marketplace_models import (
     MarketplaceSlots,
     slots_out,
 )
-from dpi_server.sandbox.api.marketplace_scopes import A, address_scope, booking_scope
+from dpi_server.sandbox.api.marketplace_scopes import A, AddressPath
 from dpi_server.sandbox.api.marketplace_visits import add_visit_routes, answer
 
 router = APIRouter(tags=[SANDBOX_TAG])
@@ -29,14 +29,12 @@ P = "/patient" + A
 async def patient_slots(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     start: str | None = Query(default=None, description="Required; ISO 8601 with offset"),
     end: str | None = Query(default=None, description="Required; at most 180 days after start"),
 ) -> MarketplaceSlots:
     """Free slots in [start, end), each with the services it offers and their durations."""
-    scope = await address_scope(services, PATIENT, facility_id, doctor_id, address_id)
+    scope = await services.access.address(PATIENT, ref)
     found = await services.calendar.get_slots(
         scope,
         required_datetime("start", start),
@@ -57,15 +55,13 @@ add_visit_routes(router, P, PATIENT, "Patient")
 async def patient_payment(
     _operator: OperatorDep,
     services: ServicesDep,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
+    ref: AddressPath,
     booking_id: str,
     body: MarketplacePaymentRequest,
 ) -> MarketplaceBooking:
     """The payment provider reports a new status of the visit's online payment (`paid` when
     the patient pays, `not-paid` when the payment fails...): `booking-payment-status-changed`
     follows when the status changed. 400 for a visit not paid online."""
-    found = await booking_scope(services, PATIENT, facility_id, doctor_id, address_id, booking_id)
+    found = await services.access.booking(PATIENT, ref, path_id(booking_id))
     changed = await services.bookings.change_payment_status(found, body.status)
     return await answer(services, replace(found, booking=changed))

@@ -1,6 +1,6 @@
-"""What the marketplace routes share: the path ids resolved to scopes for the acting patient
-or doctor (services/access.py), the refusals each route documents, and the answer to a
-real-time gate's denial.
+"""What the marketplace routes share: the path's ids (which services/access.py resolves to
+scopes for the acting patient or doctor), the refusals each route documents, and the answer
+to a real-time gate's denial.
 
 Path ids are read as the public API reads them (api/inputs.py `path_id`): anything but
 digits names no object, 404 in the envelope.
@@ -8,95 +8,33 @@ digits names no object, 404 in the envelope.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.responses import Response
 
 from dpi_server.api.inputs import path_id
 from dpi_server.api.media import ERROR_MEDIA_TYPE
-from dpi_server.domain.actors import Actor
 from dpi_server.domain.notifications import BookingDeniedByVendor
 from dpi_server.sandbox.api.marketplace_models import MarketplaceVendorRefusal
-from dpi_server.services.access import (
-    AddressRef,
-    AddressScope,
-    AddressServiceScope,
-    BookingScope,
-    BreakScope,
-    DoctorRef,
-    DoctorScope,
-)
-from dpi_server.services.registry import Services
+from dpi_server.services.access import AddressRef, DoctorRef
 
 D = "/facilities/{facility_id}/doctors/{doctor_id}"
 A = D + "/addresses/{address_id}"
 
 
-def _address_ref(facility_id: str, doctor_id: str, address_id: str) -> AddressRef:
+async def _address_path(facility_id: str, doctor_id: str, address_id: str) -> AddressRef:
     return AddressRef(path_id(facility_id), path_id(doctor_id), path_id(address_id))
 
 
-async def doctor_scope(
-    services: Services, actor: Actor, facility_id: str, doctor_id: str
-) -> DoctorScope:
-    return await services.access.doctor(actor, DoctorRef(path_id(facility_id), path_id(doctor_id)))
+async def _doctor_path(facility_id: str, doctor_id: str) -> DoctorRef:
+    return DoctorRef(path_id(facility_id), path_id(doctor_id))
 
 
-async def address_scope(
-    services: Services, actor: Actor, facility_id: str, doctor_id: str, address_id: str
-) -> AddressScope:
-    return await services.access.address(actor, _address_ref(facility_id, doctor_id, address_id))
-
-
-async def booking_scope(
-    services: Services,
-    actor: Actor,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
-    booking_id: str,
-) -> BookingScope:
-    ref = _address_ref(facility_id, doctor_id, address_id)
-    return await services.access.booking(actor, ref, path_id(booking_id), include_deleted=False)
-
-
-async def doctors_booking_scope(
-    services: Services,
-    actor: Actor,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
-    booking_id: str,
-) -> BookingScope:
-    """Presence's lookup: another doctor's visit is 404 before another address's 403."""
-    ref = _address_ref(facility_id, doctor_id, address_id)
-    return await services.access.doctors_booking(actor, ref, path_id(booking_id))
-
-
-async def break_scope(
-    services: Services,
-    actor: Actor,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
-    break_id: str,
-) -> BreakScope:
-    ref = _address_ref(facility_id, doctor_id, address_id)
-    return await services.access.calendar_break(actor, ref, path_id(break_id))
-
-
-async def address_service_scope(
-    services: Services,
-    actor: Actor,
-    facility_id: str,
-    doctor_id: str,
-    address_id: str,
-    address_service_id: str,
-) -> AddressServiceScope:
-    ref = _address_ref(facility_id, doctor_id, address_id)
-    return await services.access.address_service(actor, ref, path_id(address_service_id))
+# The path's ids, read after the operator's token (dependencies run in the order declared).
+AddressPath = Annotated[AddressRef, Depends(_address_path)]
+DoctorPath = Annotated[DoctorRef, Depends(_doctor_path)]
 
 
 def refusals(*statuses: int, gated: bool = False) -> dict[int | str, dict[str, Any]]:

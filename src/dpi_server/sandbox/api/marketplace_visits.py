@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter
 
-from dpi_server.api.inputs import optional_body_id, required_datetime
+from dpi_server.api.inputs import optional_body_id, path_id, required_datetime
 from dpi_server.api.routes.calendar import book_request
 from dpi_server.api.schemas import CancelBookingRequest
 from dpi_server.domain.actors import DoctorActor, PatientActor
@@ -21,7 +21,7 @@ from dpi_server.sandbox.api.marketplace_models import (
     MarketplaceMoveRequest,
     booking_out,
 )
-from dpi_server.sandbox.api.marketplace_scopes import address_scope, booking_scope, refusals
+from dpi_server.sandbox.api.marketplace_scopes import AddressPath, refusals
 from dpi_server.services.access import BookingScope
 from dpi_server.services.bookings import MoveBooking
 from dpi_server.services.registry import Services
@@ -43,12 +43,10 @@ def add_visit_routes(
     async def book(
         _operator: OperatorDep,
         services: ServicesDep,
-        facility_id: str,
-        doctor_id: str,
-        address_id: str,
+        ref: AddressPath,
         body: MarketplaceBookingRequest,
     ) -> MarketplaceBooking:
-        scope = await address_scope(services, actor, facility_id, doctor_id, address_id)
+        scope = await services.access.address(actor, ref)
         start = required_datetime("start", body.start)
         request = book_request(body, scope.zone)
         if "duration" not in body.model_fields_set:
@@ -62,26 +60,22 @@ def add_visit_routes(
     async def cancel(
         _operator: OperatorDep,
         services: ServicesDep,
-        facility_id: str,
-        doctor_id: str,
-        address_id: str,
+        ref: AddressPath,
         booking_id: str,
         body: CancelBookingRequest | None = None,
     ) -> MarketplaceBooking:
-        found = await booking_scope(services, actor, facility_id, doctor_id, address_id, booking_id)
+        found = await services.access.booking(actor, ref, path_id(booking_id))
         canceled = await services.bookings.cancel(found, body.reason if body else None)
         return await answer(services, replace(found, booking=canceled))
 
     async def move(
         _operator: OperatorDep,
         services: ServicesDep,
-        facility_id: str,
-        doctor_id: str,
-        address_id: str,
+        ref: AddressPath,
         booking_id: str,
         body: MarketplaceMoveRequest,
     ) -> MarketplaceBooking:
-        found = await booking_scope(services, actor, facility_id, doctor_id, address_id, booking_id)
+        found = await services.access.booking(actor, ref, path_id(booking_id))
         service_id = optional_body_id(body.address_service_id)
         request = MoveBooking(
             start=required_datetime("start", body.start),
@@ -97,12 +91,10 @@ def add_visit_routes(
     async def confirm(
         _operator: OperatorDep,
         services: ServicesDep,
-        facility_id: str,
-        doctor_id: str,
-        address_id: str,
+        ref: AddressPath,
         booking_id: str,
     ) -> MarketplaceBooking:
-        found = await booking_scope(services, actor, facility_id, doctor_id, address_id, booking_id)
+        found = await services.access.booking(actor, ref, path_id(booking_id))
         confirmed = await services.bookings.confirm(found, None)
         return await answer(services, replace(found, booking=confirmed))
 
