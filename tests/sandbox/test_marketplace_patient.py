@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -203,6 +204,42 @@ class TestRefusals:
         assert list(body["errors"]) == ["patient"]
         assert at(TUE, "09:00") in await free_starts(sb)
         assert await pull_all(sb.api, sb.estate) == []
+
+    async def test_a_body_is_json_whatever_its_content_type(self, sb: Sandbox) -> None:
+        """`curl -d '{...}'` sends a form Content-Type; the body is read as JSON all the same."""
+        action = sb.book("09:00")
+
+        response = await sb.api.http.post(
+            "/_sandbox/" + action.path,
+            content=json.dumps(action.body),
+            headers={**sb.headers, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+        assert response.status_code == 201, response.text
+        assert response.json()["booked_by"] == "user"
+
+    async def test_a_body_that_is_not_json_is_400_and_books_nothing(self, sb: Sandbox) -> None:
+        action = sb.book("09:00")
+
+        response = await sb.api.http.post(
+            "/_sandbox/" + action.path, content=b"start=tomorrow", headers=sb.headers
+        )
+
+        assert response.status_code == 400
+        assert response.json() == {
+            "errors": {"body": ["The request body is not valid JSON."]},
+            "message": "Invalid arguments",
+        }
+        assert at(TUE, "09:00") in await free_starts(sb)
+
+    async def test_an_unknown_key_of_a_sandbox_body_is_400(self, sb: Sandbox) -> None:
+        action = sb.book("09:00")
+        action.body["colour"] = "red"  # type: ignore[index]
+
+        body = await refused(sb, action, 400)
+
+        assert list(body["errors"]) == ["colour"]
+        assert at(TUE, "09:00") in await free_starts(sb)
 
     async def test_an_unreadable_start_is_400_keyed_start(self, sb: Sandbox) -> None:
         action = sb.book("09:00")

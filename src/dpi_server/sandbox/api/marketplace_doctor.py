@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter
 
+from dpi_server.api.body import documented
 from dpi_server.api.inputs import break_range, path_id
 from dpi_server.api.routes.services import address_service_changes, new_address_service
 from dpi_server.api.schemas import (
@@ -31,7 +32,14 @@ from dpi_server.sandbox.api.marketplace_models import (
     address_service_out,
     break_out,
 )
-from dpi_server.sandbox.api.marketplace_scopes import A, AddressPath, D, DoctorPath, refusals
+from dpi_server.sandbox.api.marketplace_scopes import (
+    A,
+    AddressPath,
+    D,
+    DoctorPath,
+    body_of,
+    refusals,
+)
 from dpi_server.sandbox.api.marketplace_visits import add_visit_routes, answer
 from dpi_server.services.calendar import NewBreak
 from dpi_server.services.estate_admin import NewAddress
@@ -47,13 +55,14 @@ add_visit_routes(router, P, DOCTOR, "Doctor")
     P + "/bookings/{booking_id}/presence",
     operation_id="sandboxDoctorPresence",
     response_model=MarketplaceBooking,
+    openapi_extra=documented(MarketplacePresenceRequest),
 )
 async def doctor_presence(
     _operator: OperatorDep,
     services: ServicesDep,
     ref: AddressPath,
     booking_id: str,
-    body: MarketplacePresenceRequest,
+    body: MarketplacePresenceRequest = body_of(MarketplacePresenceRequest),
 ) -> MarketplaceBooking:
     """The doctor marks the patient present or absent (a started, booked visit):
     `presence-marked` follows (behaviour.md §10)."""
@@ -69,12 +78,13 @@ async def doctor_presence(
     response_model=MarketplaceBreak,
     status_code=201,
     responses=refusals(422),
+    openapi_extra=documented(AddCalendarBreakRequest),
 )
 async def doctor_add_break(
     _operator: OperatorDep,
     services: ServicesDep,
     ref: AddressPath,
-    body: AddCalendarBreakRequest,
+    body: AddCalendarBreakRequest = body_of(AddCalendarBreakRequest),
 ) -> MarketplaceBreak:
     """The doctor adds a break: 201 with it, `break-created` follows (one per coupled
     address with `apply_on_coupled_addresses`)."""
@@ -91,13 +101,14 @@ async def doctor_add_break(
     operation_id="sandboxDoctorMoveBreak",
     response_model=MarketplaceBreak,
     responses=refusals(422),
+    openapi_extra=documented(MoveCalendarBreakRequest),
 )
 async def doctor_move_break(
     _operator: OperatorDep,
     services: ServicesDep,
     ref: AddressPath,
     break_id: str,
-    body: MoveCalendarBreakRequest,
+    body: MoveCalendarBreakRequest = body_of(MoveCalendarBreakRequest),
 ) -> MarketplaceBreak:
     """The doctor moves a break: 200 with it, `break-moved` follows."""
     found = await services.access.calendar_break(DOCTOR, ref, path_id(break_id))
@@ -128,12 +139,13 @@ async def doctor_remove_break(
     operation_id="sandboxDoctorAddService",
     response_model=MarketplaceAddressService,
     status_code=201,
+    openapi_extra=documented(AddAddressServiceRequest),
 )
 async def doctor_add_service(
     _operator: OperatorDep,
     services: ServicesDep,
     ref: AddressPath,
-    body: AddAddressServiceRequest,
+    body: AddAddressServiceRequest = body_of(AddAddressServiceRequest),
 ) -> MarketplaceAddressService:
     """The doctor offers a dictionary service at the address: 201, `address-service-created`
     follows."""
@@ -146,13 +158,14 @@ async def doctor_add_service(
     P + "/services/{address_service_id}",
     operation_id="sandboxDoctorChangeService",
     response_model=MarketplaceAddressService,
+    openapi_extra=documented(UpdateAddressServiceRequest),
 )
 async def doctor_change_service(
     _operator: OperatorDep,
     services: ServicesDep,
     ref: AddressPath,
     address_service_id: str,
-    body: UpdateAddressServiceRequest,
+    body: UpdateAddressServiceRequest = body_of(UpdateAddressServiceRequest),
 ) -> MarketplaceAddressService:
     """The doctor changes an address service (keys left out stay): `address-service-changed`
     follows when something changed."""
@@ -183,12 +196,13 @@ async def doctor_delete_service(
     P + "/commercial-type",
     operation_id="sandboxDoctorCommercialType",
     response_model=MarketplaceAddress,
+    openapi_extra=documented(MarketplaceCommercialTypeRequest),
 )
 async def doctor_commercial_type(
     _operator: OperatorDep,
     services: ServicesDep,
     ref: AddressPath,
-    body: MarketplaceCommercialTypeRequest,
+    body: MarketplaceCommercialTypeRequest = body_of(MarketplaceCommercialTypeRequest),
 ) -> MarketplaceAddress:
     """The address's commercial type changes: `address-commercial-type-changed` follows when
     it is a new one."""
@@ -203,12 +217,13 @@ async def doctor_commercial_type(
     operation_id="sandboxDoctorAssignNewAddress",
     response_model=MarketplaceAddress,
     status_code=201,
+    openapi_extra=documented(MarketplaceNewAddressRequest),
 )
 async def doctor_assign_new_address(
     _operator: OperatorDep,
     services: ServicesDep,
     ref: DoctorPath,
-    body: MarketplaceNewAddressRequest,
+    body: MarketplaceNewAddressRequest = body_of(MarketplaceNewAddressRequest),
 ) -> MarketplaceAddress:
     """A new address of the doctor at the facility: 201, `address-assigned` follows."""
     scope = await services.access.doctor(DOCTOR, ref)

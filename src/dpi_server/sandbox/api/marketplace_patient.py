@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter, Query
 
+from dpi_server.api.body import documented
 from dpi_server.api.inputs import path_id, required_datetime
 from dpi_server.domain.actors import PatientActor
 from dpi_server.sandbox.api.auth import SANDBOX_TAG, OperatorDep, ServicesDep
@@ -17,7 +18,7 @@ from dpi_server.sandbox.api.marketplace_models import (
     MarketplaceSlots,
     slots_out,
 )
-from dpi_server.sandbox.api.marketplace_scopes import A, AddressPath
+from dpi_server.sandbox.api.marketplace_scopes import A, AddressPath, body_of
 from dpi_server.sandbox.api.marketplace_visits import add_visit_routes, answer
 
 router = APIRouter(tags=[SANDBOX_TAG])
@@ -51,13 +52,14 @@ add_visit_routes(router, P, PATIENT, "Patient")
     P + "/bookings/{booking_id}/payment",
     operation_id="sandboxPatientPayment",
     response_model=MarketplaceBooking,
+    openapi_extra=documented(MarketplacePaymentRequest),
 )
 async def patient_payment(
     _operator: OperatorDep,
     services: ServicesDep,
     ref: AddressPath,
     booking_id: str,
-    body: MarketplacePaymentRequest,
+    body: MarketplacePaymentRequest = body_of(MarketplacePaymentRequest),
 ) -> MarketplaceBooking:
     """The payment provider reports a new status of the visit's online payment (`paid` when
     the patient pays, `not-paid` when the payment fails...): `booking-payment-status-changed`

@@ -12,11 +12,14 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
+from dpi_server.api.body import json_body
 from dpi_server.api.inputs import path_id
 from dpi_server.api.media import ERROR_MEDIA_TYPE
 from dpi_server.domain.notifications import BookingDeniedByVendor
+from dpi_server.sandbox.api.auth import operator
 from dpi_server.sandbox.api.marketplace_models import MarketplaceVendorRefusal
 from dpi_server.services.access import AddressRef, DoctorRef
 
@@ -35,6 +38,12 @@ async def _doctor_path(facility_id: str, doctor_id: str) -> DoctorRef:
 # The path's ids, read after the operator's token (dependencies run in the order declared).
 AddressPath = Annotated[AddressRef, Depends(_address_path)]
 DoctorPath = Annotated[DoctorRef, Depends(_doctor_path)]
+
+
+def body_of(model: type[BaseModel], *, optional: bool = False) -> Any:
+    """The JSON body (whatever the Content-Type, as on the public API), read once the
+    operator's token has been checked; a malformed one is 400 with an `errors` map."""
+    return json_body(model, operator, optional=optional)
 
 
 def refusals(*statuses: int, gated: bool = False) -> dict[int | str, dict[str, Any]]:

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter
 
+from dpi_server.api.body import documented
 from dpi_server.api.inputs import optional_body_id, path_id, required_datetime
 from dpi_server.api.routes.calendar import book_request
 from dpi_server.api.schemas import CancelBookingRequest
@@ -21,7 +22,7 @@ from dpi_server.sandbox.api.marketplace_models import (
     MarketplaceMoveRequest,
     booking_out,
 )
-from dpi_server.sandbox.api.marketplace_scopes import AddressPath, refusals
+from dpi_server.sandbox.api.marketplace_scopes import AddressPath, body_of, refusals
 from dpi_server.services.access import BookingScope
 from dpi_server.services.bookings import MoveBooking
 from dpi_server.services.registry import Services
@@ -44,7 +45,7 @@ def add_visit_routes(
         _operator: OperatorDep,
         services: ServicesDep,
         ref: AddressPath,
-        body: MarketplaceBookingRequest,
+        body: MarketplaceBookingRequest = body_of(MarketplaceBookingRequest),
     ) -> MarketplaceBooking:
         scope = await services.access.address(actor, ref)
         start = required_datetime("start", body.start)
@@ -62,10 +63,10 @@ def add_visit_routes(
         services: ServicesDep,
         ref: AddressPath,
         booking_id: str,
-        body: CancelBookingRequest | None = None,
+        body: CancelBookingRequest = body_of(CancelBookingRequest, optional=True),
     ) -> MarketplaceBooking:
         found = await services.access.booking(actor, ref, path_id(booking_id))
-        canceled = await services.bookings.cancel(found, body.reason if body else None)
+        canceled = await services.bookings.cancel(found, body.reason)
         return await answer(services, replace(found, booking=canceled))
 
     async def move(
@@ -73,7 +74,7 @@ def add_visit_routes(
         services: ServicesDep,
         ref: AddressPath,
         booking_id: str,
-        body: MarketplaceMoveRequest,
+        body: MarketplaceMoveRequest = body_of(MarketplaceMoveRequest),
     ) -> MarketplaceBooking:
         found = await services.access.booking(actor, ref, path_id(booking_id))
         service_id = optional_body_id(body.address_service_id)
@@ -105,6 +106,7 @@ def add_visit_routes(
         book,
         methods=["POST"],
         operation_id=f"sandbox{side}Book",
+        openapi_extra=documented(MarketplaceBookingRequest),
         response_model=MarketplaceBooking,
         status_code=201,
         responses=refusals(422, gated=gated),
@@ -116,6 +118,7 @@ def add_visit_routes(
         cancel,
         methods=["DELETE"],
         operation_id=f"sandbox{side}Cancel",
+        openapi_extra=documented(CancelBookingRequest, required=False),
         response_model=MarketplaceBooking,
         description=f"{who} cancels the visit: 200 with it, `booking-canceled` follows.",
     )
@@ -124,6 +127,7 @@ def add_visit_routes(
         move,
         methods=["POST"],
         operation_id=f"sandbox{side}Move",
+        openapi_extra=documented(MarketplaceMoveRequest),
         response_model=MarketplaceBooking,
         status_code=201,
         responses=refusals(422, gated=gated),
