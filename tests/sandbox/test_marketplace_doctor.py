@@ -108,6 +108,18 @@ class TestBreaks:
         assert removed["id"] == created["id"]
         assert await names(sb) == ["break-created", "break-moved", "break-removed"]
 
+    async def test_a_coupled_break_is_created_at_both_addresses(self, sb: Sandbox) -> None:
+        """Doctor 0's offline and online-only addresses are coupled: one `break-created` for
+        each, every copy at its own address (behaviour.md §9, 1.14.0)."""
+        action = sb.add_break()
+        action.body["apply_on_coupled_addresses"] = True  # type: ignore[index]
+
+        await sb.run(action)
+
+        pulled = await pull_all(sb.api, sb.estate)
+        assert [n["name"] for n in pulled] == ["break-created", "break-created"]
+        assert {n["data"]["address"]["id"] for n in pulled} == {sb.ids(0)[2], sb.ids(1)[2]}
+
     async def test_a_removed_break_is_404(self, sb: Sandbox) -> None:
         created = await sb.run(sb.add_break())
         await sb.run(sb.remove_break(created["id"]))
