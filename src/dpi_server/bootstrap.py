@@ -40,7 +40,10 @@ from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.delivery import DeliveryConfig, DeliveryService
 from dpi_server.services.directory import DirectoryService
 from dpi_server.services.estate_admin import EstateAdminService
+from dpi_server.services.fault_sender import FaultingSender
+from dpi_server.services.faults import PUSH, REALTIME, FaultInjector
 from dpi_server.services.insurance import InsuranceService
+from dpi_server.services.journal import RequestJournal
 from dpi_server.services.leadership import Lease
 from dpi_server.services.marketplace import MarketplaceService
 from dpi_server.services.notification_ports import WebhookSender
@@ -131,6 +134,9 @@ def build(
         outbound = http_sender
     else:
         outbound = sender
+    # Sandbox faults reach outbound calls through the sender port (services/fault_sender.py).
+    faults = FaultInjector()
+    journal = RequestJournal(size=settings.journal_size, body_bytes=settings.journal_body_bytes)
     bookings = BookingService(uow, the_clock)
     delivery_config = delivery or DeliveryConfig(
         retry=RetrySchedule.parse(settings.notify_retry_minutes),
@@ -155,11 +161,19 @@ def build(
         bookings=bookings,
         notifications=NotificationService(uow, the_clock),
         notification_admin=NotificationAdminService(uow, the_clock),
-        delivery=DeliveryService(uow, the_clock, outbound, delivery_config),
+        delivery=DeliveryService(
+            uow, the_clock, FaultingSender(outbound, faults, PUSH), delivery_config
+        ),
         marketplace=MarketplaceService(
-            uow, the_clock, bookings, outbound, settings.notify_realtime_timeout_seconds
+            uow,
+            the_clock,
+            bookings,
+            FaultingSender(outbound, faults, REALTIME),
+            settings.notify_realtime_timeout_seconds,
         ),
         operator_auth=OperatorAuthService(uow, the_clock, settings.operator_token),
+        faults=faults,
+        journal=journal,
     )
     return Container(
         settings=settings,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from dpi_server.cli import sandbox_faults, sandbox_journal
 from dpi_server.cli.common import console
 from dpi_server.cli.sandbox_client import (
     CredentialsOption,
@@ -28,3 +29,7 @@ def status(
     with sandbox_client(target(credentials, url, token)) as sandbox:
         body = sandbox.call("GET", "status")
     console.print(f"server {body['server']}, now {body['now']}, {body['clients']} client(s)")
+
+
+app.add_typer(sandbox_faults.app, name="faults")
+app.command("journal")(sandbox_journal.journal)

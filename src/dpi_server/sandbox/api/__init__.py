@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dpi_server.sandbox.api import status
+from dpi_server.sandbox.api import faults, journal, status
 from dpi_server.sandbox.api.auth import SANDBOX_PREFIX, SANDBOX_TAG
 
 __all__ = ["SANDBOX_PREFIX", "SANDBOX_TAG", "install_sandbox_api"]
 
 
 def install_sandbox_api(app: FastAPI) -> None:
-    for module in (status,):
+    for module in (status, faults, journal):
         app.include_router(module.router, prefix=SANDBOX_PREFIX)
