@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dpi_server.bootstrap import build_app
-from dpi_server.services.journal import CapturedBody, JournalEntry, RequestJournal, view
+from dpi_server.services.journal import JournalEntry, RequestJournal, view
 from dpi_server.services.masking import mask_headers, mask_text
 from dpi_server.testing.estate import TestEstate
 from tests.api.notification_support import Receiver, configure, doctor_break
@@ -181,7 +181,6 @@ class TestMasking:
 class TestRingBuffer:
     @staticmethod
     def _entry(client_id: str, path: str) -> JournalEntry:
-        empty = CapturedBody(b"", 0)
         return JournalEntry(
             at=datetime(2026, 1, 1, tzinfo=UTC),
             client_id=client_id,
@@ -194,8 +193,10 @@ class TestRingBuffer:
             fault=None,
             request_headers=(),
             response_headers=((b"x-ratelimit-used", b"1"), (b"content-type", b"x")),
-            request_body=empty,
-            response_body=empty,
+            request_body=b"",
+            request_size=0,
+            response_body=b"",
+            response_size=0,
         )
 
     def test_keeps_the_last_n_per_client_and_clear_forgets(self) -> None:
@@ -264,6 +265,31 @@ class TestCli:
         [line] = result.output.strip().splitlines()
         assert f"{estate.client_id}  GET {FACILITIES}  200" in line
         assert "id cli-seen" in line
+
+    async def test_lists_a_clients_copies_and_attempts(
+        self, api: Api, receiver_500: Receiver
+    ) -> None:
+        token = (await api.operator_headers())["Authorization"].removeprefix("Bearer ")
+        estate = await api.estate()
+        await configure(api, estate, push_url=receiver_500.url)
+        await doctor_break(api, estate)
+        await api.container.services.delivery.run_due()
+
+        result = await run_cli_async(
+            build_app(api.container),
+            token,
+            "sandbox",
+            "journal",
+            "--client-id",
+            estate.client_id,
+            "--notifications",
+        )
+
+        assert result.exit_code == 0, result.output
+        copy_line, attempt_line = result.output.strip().splitlines()
+        assert "break-created  push  pending" in copy_line
+        assert attempt_line.strip().startswith("attempt 1 at ")
+        assert attempt_line.endswith(": 500")
 
     async def test_notifications_need_a_client(self, api: Api) -> None:
         token = (await api.operator_headers())["Authorization"].removeprefix("Bearer ")

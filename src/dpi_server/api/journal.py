@@ -11,7 +11,7 @@ a refused one names no client we could verify, so it is journaled unattributed.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,7 +21,7 @@ from dpi_server.api.middleware import API_PREFIX
 from dpi_server.api.operations import TOKEN_PATH
 from dpi_server.api.request_id import REQUEST_ID_STATE_KEY
 from dpi_server.api.token_request import MalformedTokenRequest, read_token_request
-from dpi_server.services.journal import UNATTRIBUTED, CapturedBody, JournalEntry, RequestJournal
+from dpi_server.services.journal import UNATTRIBUTED, JournalEntry, RequestJournal
 from dpi_server.services.ports import Clock
 from dpi_server.services.principal import PRINCIPAL_STATE_KEY, Principal
 from dpi_server.services.registry import Services
@@ -42,84 +42,76 @@ class JournalMiddleware:
             return
         at = self.clock.now()
         started = time.perf_counter()
-        request = _Capture(self.journal.body_bytes)
-        response = _Capture(self.journal.body_bytes)
-        status: int | None = None
-        response_headers: Sequence[tuple[bytes, bytes]] = ()
+        cap = self.journal.body_bytes
+        # Plain lists mutated by the closures: cheaper than objects on every request.
+        request: list[Any] = [b"", 0]  # captured bytes, whole size
+        response: list[Any] = [None, (), b"", 0]  # status, headers, captured bytes, whole size
 
         async def journal_receive() -> Message:
             message = await receive()
-            if message["type"] == "http.request":
-                request.add(message.get("body", b""))
+            body = message.get("body")
+            if body:
+                _keep(request, 0, body, cap)
             return message
 
         async def journal_send(message: Message) -> None:
-            nonlocal status, response_headers
             if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers = message.get("headers", ())
-            elif message["type"] == "http.response.body":
-                response.add(message.get("body", b""))
+                response[0] = message["status"]
+                response[1] = message.get("headers", ())
+            else:
+                body = message.get("body")
+                if body:
+                    _keep(response, 2, body, cap)
             await send(message)
 
         try:
             await self.app(scope, journal_receive, journal_send)
         finally:
             state: Mapping[str, Any] = scope.get("state") or {}
-            request_body = request.captured()
             self.journal.record(
                 JournalEntry(
-                    at=at,
-                    client_id=_client_of(scope, state, status, request_body),
-                    method=scope["method"],
-                    path=scope["path"],
-                    query=scope.get("query_string", b""),
-                    status=status,
-                    latency_ms=(time.perf_counter() - started) * 1000,
-                    request_id=state.get(REQUEST_ID_STATE_KEY, ""),
-                    fault=state.get(FAULT_STATE_KEY),
-                    request_headers=scope["headers"],
-                    response_headers=response_headers,
-                    request_body=request_body,
-                    response_body=response.captured(),
+                    at,
+                    _client_of(scope, state, response[0], request),
+                    scope["method"],
+                    scope["path"],
+                    scope.get("query_string", b""),
+                    response[0],
+                    (time.perf_counter() - started) * 1000,
+                    state.get(REQUEST_ID_STATE_KEY, ""),
+                    state.get(FAULT_STATE_KEY),
+                    scope["headers"],
+                    response[1],
+                    request[0],
+                    request[1],
+                    response[2],
+                    response[3],
                 )
             )
 
 
-class _Capture:
-    """The first `cap` bytes of a body arriving in parts, and its whole size."""
-
-    __slots__ = ("cap", "parts", "size")
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def add(self, chunk: bytes) -> None:
-        if chunk:
-            if self.size < self.cap:
-                self.parts.append(chunk[: self.cap - self.size])
-            self.size += len(chunk)
-
-    def captured(self) -> CapturedBody:
-        return CapturedBody(b"".join(self.parts), self.size)
+def _keep(into: list[Any], at: int, chunk: bytes, cap: int) -> None:
+    """Add `chunk` to the bytes at `into[at]` up to `cap` and to the size at `into[at + 1]`."""
+    size = into[at + 1]
+    if size < cap:
+        into[at] += chunk[: cap - size]
+    into[at + 1] = size + len(chunk)
 
 
 def _client_of(
-    scope: Scope, state: Mapping[str, Any], status: int | None, body: CapturedBody
+    scope: Scope, state: Mapping[str, Any], status: int | None, request: list[Any]
 ) -> str:
     principal = state.get(PRINCIPAL_STATE_KEY)
     if isinstance(principal, Principal):
         return principal.client_id
-    if status != 200 or scope["path"] != TOKEN_PATH or body.truncated:
+    body, size = request
+    if status != 200 or scope["path"] != TOKEN_PATH or size > len(body):
         return UNATTRIBUTED
     headers = {k: v for k, v in scope["headers"] if k in (b"authorization", b"content-type")}
     try:
         parsed = read_token_request(
             _text(headers.get(b"authorization")),
             _text(headers.get(b"content-type")),
-            body.data,
+            body,
             scope.get("query_string", b"").decode("latin-1"),
         )
     except (MalformedTokenRequest, ValueError):

@@ -11,8 +11,8 @@ kept beside it so an injected dropped connection can reach the transport (api/fa
 from __future__ import annotations
 
 import logging
+import random
 import re
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -27,11 +27,17 @@ _WELL_FORMED = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 current_request_id: ContextVar[str] = ContextVar("dpi_request_id", default="-")
 
 
+def new_request_id() -> bytes:
+    """128 random bits in hex. `random` rather than `uuid4` (8 us on this machine against
+    0.3): an id needs to be unique, not secret, and `random` reseeds in forked workers."""
+    return b"%032x" % random.getrandbits(128)
+
+
 def incoming_or_new(headers: list[tuple[bytes, bytes]]) -> bytes:
     for name, value in headers:
         if name == REQUEST_ID_HEADER:
-            return value if _WELL_FORMED.fullmatch(value) else uuid.uuid4().hex.encode()
-    return uuid.uuid4().hex.encode()
+            return value if _WELL_FORMED.fullmatch(value) else new_request_id()
+    return new_request_id()
 
 
 class RequestIdMiddleware:

@@ -19,18 +19,6 @@ from dpi_server.services.masking import mask_headers, mask_text
 UNATTRIBUTED = ""  # requests that name no client we could verify (a refused token request)
 
 
-@dataclass(frozen=True, slots=True)
-class CapturedBody:
-    """The first `len(data)` bytes of a body of `size` bytes."""
-
-    data: bytes
-    size: int
-
-    @property
-    def truncated(self) -> bool:
-        return self.size > len(self.data)
-
-
 @dataclass(slots=True)
 class JournalEntry:
     """One request as the middleware saw it; raw, so recording copies nothing."""
@@ -46,9 +34,18 @@ class JournalEntry:
     fault: str | None
     request_headers: Sequence[tuple[bytes, bytes]]
     response_headers: Sequence[tuple[bytes, bytes]]
-    request_body: CapturedBody
-    response_body: CapturedBody
+    # The first `body_bytes` of each body, and its whole size.
+    request_body: bytes
+    request_size: int
+    response_body: bytes
+    response_size: int
     seq: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.request_size > len(self.request_body) or self.response_size > len(
+            self.response_body
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +122,9 @@ def view(entry: JournalEntry, operation: str | None) -> JournalView:
         fault=entry.fault,
         rate_limit=rate_limit,
         request_headers=mask_headers(entry.request_headers),
-        request_body=mask_text(entry.request_body.data.decode("utf-8", "replace")),
-        request_body_size=entry.request_body.size,
-        response_body=mask_text(entry.response_body.data.decode("utf-8", "replace")),
-        response_body_size=entry.response_body.size,
-        truncated=entry.request_body.truncated or entry.response_body.truncated,
+        request_body=mask_text(entry.request_body.decode("utf-8", "replace")),
+        request_body_size=entry.request_size,
+        response_body=mask_text(entry.response_body.decode("utf-8", "replace")),
+        response_body_size=entry.response_size,
+        truncated=entry.truncated,
     )
