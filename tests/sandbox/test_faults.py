@@ -15,7 +15,7 @@ import pytest
 from dpi_server.api.faults import ConnectionDropped
 from dpi_server.bootstrap import build, build_app
 from dpi_server.config import Settings
-from dpi_server.domain.notifications import BURIED
+from dpi_server.domain.notifications import BURIED, BookingDeniedByVendor
 from dpi_server.domain.ratelimit import seconds_until
 from dpi_server.domain.timefmt import parse_datetime
 from dpi_server.services.fault_sender import FaultingSender
@@ -23,7 +23,7 @@ from dpi_server.services.faults import PUSH, REALTIME, FaultInjector, FaultPlan,
 from dpi_server.services.notification_ports import HttpAnswer
 from dpi_server.testing.clock import FakeClock
 from dpi_server.testing.estate import EstateBuilder, TestEstate
-from tests.api.notification_support import Receiver, configure, doctor_break
+from tests.api.notification_support import Marketplace, Receiver, configure, doctor_break
 from tests.api.support import failure
 from tests.conftest import Api
 from tests.sandbox.cli_support import run_cli_async
@@ -311,6 +311,62 @@ class TestOutbound:
             (204, None),
         ]
         assert len(receiver_204.posts) == 1
+
+
+class TestRules:
+    """The injector alone (services/faults.py): how matching rules combine."""
+
+    def test_the_first_error_that_fires_wins_and_latencies_add_up(self) -> None:
+        faults = FaultInjector()
+        rules = (
+            FaultRule(("getFacilities",), "latency", 1.0, (5, 5)),
+            FaultRule(("*",), "latency", 1.0, (7, 7)),
+            FaultRule(("getFacilities",), "503"),
+            FaultRule(("getFacilities",), "500"),
+        )
+        faults.replace(FaultPlan(1, rules), {"getFacilities", "getDoctors"})
+
+        facilities = faults.draw("getFacilities")
+        doctors = faults.draw("getDoctors")
+        token = faults.draw("getAccessToken", in_wildcard=False)
+
+        assert facilities is not None
+        assert (facilities.kind, facilities.latency_ms, facilities.label) == (
+            "503",
+            12,
+            "503; latency=12ms",
+        )
+        assert doctors is not None
+        assert (doctors.kind, doctors.latency_ms) == (None, 7)
+        assert token is None
+        assert [d.operation for d in faults.history()] == ["getFacilities", "getDoctors"]
+
+    def test_clear_forgets_the_plan(self) -> None:
+        faults = FaultInjector()
+        faults.replace(FaultPlan(1, (FaultRule(("push",), "drop"),)), ())
+
+        faults.clear()
+
+        assert (faults.active, faults.plan, faults.draw("push")) == (False, None, None)
+
+
+class TestRealtimeGate:
+    async def test_an_injected_503_denies_the_booking_and_the_vendor_is_not_called(
+        self, api: Api, receiver_204: Receiver
+    ) -> None:
+        estate = await api.estate()
+        await configure(api, estate, realtime_url=receiver_204.url)
+        market = Marketplace(api, estate)
+        await market.open_tuesday()
+        await set_faults(api, 1, {"operations": ["realtime"], "kind": "503"})
+
+        with pytest.raises(BookingDeniedByVendor):
+            await market.book("09:00")
+        await api.http.delete(FAULTS, headers=await api.operator_headers())
+        view = await market.book("09:00")
+
+        assert view.booking.booked_by == "user"  # the slot was released after the denial
+        assert len(receiver_204.posts) == 1  # only the call made once faults were off
 
 
 class _Recorder:

@@ -22,15 +22,13 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dpi_server.api.media import ERROR_MEDIA_TYPE
-from dpi_server.api.operations import OperationTable
+from dpi_server.api.operations import OperationTable, is_public
 from dpi_server.api.ratelimit import rate_limit_headers
 from dpi_server.api.request_id import RAW_RECEIVE_STATE_KEY
 from dpi_server.domain.errors import TooManyRequests
 from dpi_server.domain.ratelimit import seconds_until, window_at
-from dpi_server.services.faults import DROP, ERROR_429, Fault, FaultInjector
-from dpi_server.services.ports import Clock
+from dpi_server.services.faults import DROP, ERROR_429, Fault
 from dpi_server.services.principal import PRINCIPAL_STATE_KEY, Principal
-from dpi_server.services.ratelimit import RateLimiter
 from dpi_server.services.registry import Services
 
 FAULT_HEADER = b"x-dpi-fault"
@@ -50,24 +48,25 @@ class ConnectionDropped(Exception):
 
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, services: Services, operations: OperationTable) -> None:
-        # Built with the middleware stack, on the first request: `services` is complete then.
+        # Services are read per request, and only for public operations: the OpenAPI export
+        # and the docs pages run on an empty `Services`.
         self.app = app
-        self.faults: FaultInjector = services.faults
+        self.services = services
         self.operations = operations
-        self.limiter: RateLimiter = services.rate_limiter
-        self.clock: Clock = services.clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.faults.active or scope["type"] != "http":
+        if scope["type"] != "http" or not is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        faults = self.services.faults
+        if not faults.active:
             await self.app(scope, receive, send)
             return
         operation = self.operations.find(scope["method"], scope["path"])
         fault = (
             None
             if operation is None
-            else self.faults.draw(
-                operation, in_wildcard=operation != self.operations.token_operation
-            )
+            else faults.draw(operation, in_wildcard=operation != self.operations.token_operation)
         )
         if fault is None:
             await self.app(scope, receive, send)
@@ -99,10 +98,11 @@ class FaultMiddleware:
     async def _too_many_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         """`Retry-After` and the `X-RateLimit-*` of the client's current window, as a real
         429 of that window would send them."""
-        now = self.clock.now()
+        now = self.services.clock.now()
         principal = _principal(scope)
+        limiter = self.services.rate_limiter
         decision = (
-            None if principal is None else await self.limiter.peek(principal, scope["method"], now)
+            None if principal is None else await limiter.peek(principal, scope["method"], now)
         )
         if decision is None or principal is None:
             end = window_at(now, _TOKEN_WINDOW_SECONDS).end

@@ -17,32 +17,29 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dpi_server.api.faults import FAULT_STATE_KEY
-from dpi_server.api.middleware import API_PREFIX
-from dpi_server.api.operations import TOKEN_PATH
+from dpi_server.api.operations import TOKEN_PATH, is_public
 from dpi_server.api.request_id import REQUEST_ID_STATE_KEY
 from dpi_server.api.token_request import MalformedTokenRequest, read_token_request
-from dpi_server.services.journal import UNATTRIBUTED, JournalEntry, RequestJournal
-from dpi_server.services.ports import Clock
+from dpi_server.services.journal import UNATTRIBUTED, JournalEntry
 from dpi_server.services.principal import PRINCIPAL_STATE_KEY, Principal
 from dpi_server.services.registry import Services
 
 
 class JournalMiddleware:
     def __init__(self, app: ASGIApp, services: Services) -> None:
-        # Built with the middleware stack, on the first request: `services` is complete then.
+        # Services are read per request, and only for public operations: the OpenAPI export
+        # and the docs pages run on an empty `Services`.
         self.app = app
-        self.journal: RequestJournal = services.journal
-        self.clock: Clock = services.clock
+        self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not (
-            scope["path"].startswith(API_PREFIX) or scope["path"] == TOKEN_PATH
-        ):
+        if scope["type"] != "http" or not is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
-        at = self.clock.now()
+        journal = self.services.journal
+        at = self.services.clock.now()
         started = time.perf_counter()
-        cap = self.journal.body_bytes
+        cap = journal.body_bytes
         # Plain lists mutated by the closures: cheaper than objects on every request.
         request: list[Any] = [b"", 0]  # captured bytes, whole size
         response: list[Any] = [None, (), b"", 0]  # status, headers, captured bytes, whole size
@@ -68,7 +65,7 @@ class JournalMiddleware:
             await self.app(scope, journal_receive, journal_send)
         finally:
             state: Mapping[str, Any] = scope.get("state") or {}
-            self.journal.record(
+            journal.record(
                 JournalEntry(
                     at,
                     _client_of(scope, state, response[0], request),

@@ -21,6 +21,11 @@ from dpi_server.api.middleware import API_PREFIX
 TOKEN_PATH = "/oauth/v2/token"
 
 
+def is_public(path: str) -> bool:
+    """The integration API or the token endpoint: the only paths faults and the journal see."""
+    return path.startswith(API_PREFIX) or path == TOKEN_PATH
+
+
 @dataclass(frozen=True, slots=True)
 class _Operation:
     pattern: re.Pattern[str]
@@ -36,7 +41,7 @@ class OperationTable:
             route, path = context.original_route, context.path
             if not isinstance(route, APIRoute) or route.operation_id is None or path is None:
                 continue
-            if not (path.startswith(API_PREFIX) or path == TOKEN_PATH):
+            if not is_public(path):
                 continue
             pattern, _format, _convertors = compile_path(path)
             methods = frozenset(context.methods or route.methods or ())

@@ -81,10 +81,10 @@ class FaultInjector:
     the hot path pays one attribute read while faults are off."""
 
     history_size: int = 1000
-    active: bool = False
-    _plan: FaultPlan | None = None
-    _streams: dict[str, random.Random] = field(default_factory=dict)
-    _history: list[Drawn] = field(default_factory=list)
+    active: bool = field(default=False, init=False)
+    _plan: FaultPlan | None = field(default=None, init=False)
+    _streams: dict[str, random.Random] = field(default_factory=dict, init=False)
+    _history: list[Drawn] = field(default_factory=list, init=False)
 
     @property
     def plan(self) -> FaultPlan | None:

@@ -78,8 +78,8 @@ class RequestJournal:
 
     size: int = 500
     body_bytes: int = 4096
-    _entries: dict[str, deque[JournalEntry]] = field(default_factory=dict)
-    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _entries: dict[str, deque[JournalEntry]] = field(default_factory=dict, init=False)
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1), init=False)
 
     def record(self, entry: JournalEntry) -> None:
         entry.seq = next(self._seq)
