@@ -490,6 +490,38 @@ class TestClients:
             async with backend.uow(write=True) as uow:
                 await uow.clients.assign_facility(s.client_pk, 10**9, True)
 
+    async def test_environment_and_production_estates(self, backend: Backend) -> None:
+        """Clients are sandbox unless created production; only active production clients'
+        facilities count as production estates."""
+        s = await seed(backend)
+        async with backend.uow(write=True) as uow:
+            live = await uow.clients.add(
+                NewClient(f"c-{uuid.uuid4().hex}", "h", "Live", "pl", T0, environment="production")
+            )
+            gone = await uow.clients.add(
+                NewClient(f"c-{uuid.uuid4().hex}", "h", "Gone", "pl", T0, environment="production")
+            )
+            await uow.clients.assign_facility(live.pk, s.facility_id, True)
+            await uow.clients.assign_facility(gone.pk, s.other_facility_id, True)
+            await uow.clients.assign_facility(s.client_pk, s.other_facility_id, True)
+            await uow.clients.revoke(gone.pk, T0)
+            await uow.commit()
+
+        async with backend.uow() as uow:
+            held = await uow.clients.production_facility_ids()
+            anyone = await uow.clients.any_live_production()
+            sandbox = await uow.clients.get(s.client_pk)
+            await uow.clients.update(live.pk, environment="sandbox")
+            after = await uow.clients.production_facility_ids()
+
+        assert live.environment == "production"
+        assert sandbox is not None
+        assert sandbox.environment == "sandbox"
+        assert s.facility_id in held
+        assert s.other_facility_id not in held
+        assert anyone
+        assert s.facility_id not in after
+
 
 class TestTokens:
     async def test_add_find_and_delete_for_client(self, backend: Backend) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from dpi_server.adapters.db import tables as t
 from dpi_server.adapters.db.snapshot import snapshot_tables
 from dpi_server.domain.actors import OperatorActor
+from dpi_server.services.reset import NoSnapshot
 from tests.api.notification_support import Marketplace, doctor_break, other_client, pull_with
 from tests.api.support import failure
 from tests.conftest import Api
@@ -228,3 +229,30 @@ async def test_reset_hooks_run_in_order(fresh: Api, hook_fails: bool) -> None:
     assert ran == ["first", "second"]
     with pytest.raises(ValueError, match="already registered"):
         reset.on_reset("test first", first)
+
+
+async def test_the_in_memory_twin_resets_too() -> None:
+    """The shipped in-memory unit of work snapshots and restores its tables as SQL does."""
+    from dpi_server.bootstrap import build
+    from dpi_server.config import Settings
+    from dpi_server.sandbox.seed import seed_demo_estate
+    from dpi_server.testing.clock import FakeClock
+    from dpi_server.testing.memory import InMemoryStore, memory_uow_factory
+
+    store = InMemoryStore()
+    container = build(Settings(), clock=FakeClock(), uow_factory=memory_uow_factory(store))
+    services = container.services
+    try:
+        with pytest.raises(NoSnapshot):
+            await services.reset.reset(OperatorActor())
+        await seed_demo_estate(services)
+        await services.reset.snapshot(OperatorActor())
+        seeded = store.tables
+        await services.clients.create("after the seed", "pl")
+        assert store.tables.clients != seeded.clients
+
+        await services.reset.reset(OperatorActor())
+
+        assert store.tables == seeded
+    finally:
+        await container.close()
