@@ -200,6 +200,9 @@ class TestReset:
         assert "reset to the snapshot" in result.output
         names = [c.name for c, _ in await fresh.container.services.clients.list()]
         assert "gone after reset" not in names
+        taken = await run_cli_async(app, TOKEN, "sandbox", "snapshot")
+        assert taken.exit_code == 0, taken.output
+        assert f"snapshot of {len(snapshot_tables())} tables taken at" in taken.output
 
 
 @pytest.mark.parametrize("hook_fails", [False, True])

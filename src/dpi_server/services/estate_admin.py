@@ -162,6 +162,7 @@ class EstateAdminService:
         doctor_ids: list[int] = []
         address_ids: list[int] = []
         count = 0
+        names: dict[int, str] = {}
         async with self._uow(write=True) as uow:
             writer = uow.estate_writer
             facility_id = await writer.add_facility(locale, plan.name)
@@ -181,14 +182,21 @@ class EstateAdminService:
                     facility_id, doctor_id, **asdict(seeded.address)
                 )
                 for position, (service_id, price, duration) in enumerate(seeded.services):
-                    service = await uow.directory.get_service(service_id)
-                    if service is None:
-                        raise errors.FieldErrors({"service_id": [f"No service {service_id}."]})
+                    if service_id not in names:
+                        service = await uow.directory.get_service(service_id)
+                        if (
+                            service is None
+                            or await uow.directory.service_locale(service_id) != locale
+                        ):
+                            raise errors.FieldErrors(
+                                {"service_id": [f"No service {service_id} in {locale}."]}
+                            )
+                        names[service_id] = service.name
                     await uow.address_services.add(
                         address_id,
                         now,
                         service_id=service_id,
-                        name=service.name,
+                        name=names[service_id],
                         price_cents=price * 100,
                         is_price_from=False,
                         is_default=position == 0,
