@@ -38,7 +38,13 @@ from dpi_server.domain.directory import Estate, InsurancePlan, InsuranceProvider
 from dpi_server.domain.event_codec import decode_event
 from dpi_server.domain.events import BreakCreated, Event, EventContext, SlotBooked
 from dpi_server.services.ports import StorageConflict
-from dpi_server.services.repositories import NewClient, UnitOfWork, UnitOfWorkFactory
+from dpi_server.services.repositories import (
+    BulkDoctor,
+    NewClient,
+    NewDoctor,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from dpi_server.testing.memory import InMemoryStore, InMemoryUnitOfWork, memory_uow_factory
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -588,6 +594,55 @@ class TestDirectory:
         assert none == []
         assert one == listed[0]
         assert missing is None
+
+    async def test_doctors_in_bulk(self, backend: Backend) -> None:
+        """`add_doctors` stores what one-by-one writes would: doctors, their specializations,
+        licenses, facility link, one address each and its services, ids in the given order."""
+        s = await seed(backend)
+        service_row = {
+            "service_id": s.service_id,
+            "name": "Consultation",
+            "price_cents": 15000,
+            "is_price_from": False,
+            "is_default": True,
+            "description": None,
+            "default_duration": 30,
+            "is_visible": True,
+            "min_age": None,
+            "max_age": None,
+            "custom_name": None,
+            "is_public_insurance_flow": False,
+        }
+        bulk = [
+            BulkDoctor(
+                NewDoctor(f"Bulk{i}", "Doc", True, None, (s.spec_id,), (f"B-{i}",)),
+                {"name": f"Room {i}", "city_name": "Poznań"},
+                (service_row,) if i else (),
+            )
+            for i in range(3)
+        ]
+
+        async with backend.uow(write=True) as uow:
+            made = await uow.estate_writer.add_doctors("pl", s.other_facility_id, bulk, T0)
+            await uow.commit()
+        async with backend.uow() as uow:
+            of_facility = await uow.directory.doctors_of_facility(s.other_facility_id)
+            licenses = await uow.directory.license_numbers_of([d for d, _a in made])
+            specs = await uow.directory.specializations_of([d for d, _a in made])
+            addresses = [await uow.directory.addresses_of(s.other_facility_id, d) for d, _a in made]
+            offered = [await uow.address_services.list(a) for _d, a in made]
+
+        doctor_ids = [d for d, _a in made]
+        assert doctor_ids == sorted(doctor_ids)
+        assert [d.name for d in of_facility if d.id in doctor_ids] == ["Bulk0", "Bulk1", "Bulk2"]
+        assert [licenses[d][0].license_number for d in doctor_ids] == ["B-0", "B-1", "B-2"]
+        assert all(specs[d] == [Specialization(s.spec_id, "Cardiology")] for d in doctor_ids)
+        assert [[a.id for a in found] for found in addresses] == [[a] for _d, a in made]
+        assert addresses[1][0].city_name == "Poznań"
+        assert addresses[1][0].commercial_type == "premium"
+        assert [len(x) for x in offered] == [0, 1, 1]
+        assert offered[2][0].service_id == s.service_id
+        assert offered[2][0].default_duration == 30
 
     async def test_doctors_with_their_facilities_specializations_and_licenses(
         self, backend: Backend
