@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dpi_server.domain.actors import OperatorActor
-from dpi_server.domain.environments import ResetWithProductionClients
+from dpi_server.domain.environments import ProductionClientsActive
 from dpi_server.domain.errors import Conflict
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWorkFactory
@@ -86,7 +86,7 @@ class ResetService:
         """409 while an active production client exists or when there is no snapshot."""
         async with self._uow(write=True) as uow:
             if await uow.clients.any_live_production():
-                raise ResetWithProductionClients()
+                raise ProductionClientsActive()
             taken_at = await uow.snapshots.taken_at()
             if taken_at is None or not await uow.snapshots.restore():
                 raise NoSnapshot()
