@@ -176,6 +176,22 @@ class TestReset:
         ok(await fresh.http.delete(f"/_sandbox/clients/{created['client_id']}", headers=HEADERS))
         ok(await fresh.http.post("/_sandbox/reset", headers=HEADERS))
 
+    async def test_a_restore_the_database_refuses_changes_nothing(self, fresh: Api) -> None:
+        """One transaction: when a copied row no longer fits its table (here a NOT NULL
+        name made NULL in the copy), the reset answers 503 and every table stays as it was."""
+        from sqlalchemy import text
+
+        await fresh.container.services.operator_auth.install(TOKEN)
+        await make_changes(fresh)
+        before = await dump(fresh)
+        async with fresh.container.engine.begin() as conn:
+            await conn.execute(text("UPDATE dpi_snapshot_facilities SET name = NULL"))
+
+        body = failure(await fresh.http.post("/_sandbox/reset", headers=HEADERS), 503)
+
+        assert body["message"] == "Service temporarily unavailable, try again"
+        assert await dump(fresh) == before
+
     async def test_without_a_snapshot_it_is_409(self, unseeded: Api) -> None:
         """A server started with --no-seed (or an older data dir) has nothing to go back to;
         `snapshot` makes one."""
