@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dpi_server.adapters.clock import SystemClock
-from dpi_server.adapters.db import stats
+from dpi_server.adapters.db import cache_writes, stats
 from dpi_server.adapters.db.engine import create_engine, is_sqlite
 from dpi_server.adapters.db.generations import SqlGenerationReader
 from dpi_server.adapters.db.migrate import migrate
@@ -111,17 +111,27 @@ def build(
         stats.install(engine)
         if inline is not None:
             stats.install(inline.engine)
+    cache_writes.install(engine)
+    if inline is not None:
+        cache_writes.install(inline.engine)
     the_clock: Clock = clock or SystemClock()
 
+    def written(families: frozenset[str]) -> None:
+        if cache_writes.CLIENTS in families:
+            cache.invalidate()
+        else:
+            cache.invalidate_calendar()
+
     def sql_uow(*, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, write=write, inline=inline)
+        return SqlUnitOfWork(engine, write=write, inline=inline, on_cache_write=written)
 
     uow: UnitOfWorkFactory = uow_factory or sql_uow
 
     store, redis_store, file_store = _rate_limit_store(settings, engine)
     # An in-memory unit of work (tests) shares its state with no other process.
     generations = NoSharedGeneration() if uow_factory else SqlGenerationReader(engine, inline)
-    cache = HotPathCache(uow, generations)
+    # Directory answers are kept only where the unit of work reports writes to them.
+    cache = HotPathCache(uow, generations, keep_answers=uow_factory is None)
     http_sender: HttpxWebhookSender | None = None
     outbound: WebhookSender
     if sender is None:
@@ -151,7 +161,7 @@ def build(
         address_services=AddressServicesService(uow, the_clock),
         insurance=InsuranceService(uow),
         rate_limiter=RateLimiter(store),
-        calendar=CalendarService(uow, the_clock),
+        calendar=CalendarService(uow, the_clock, cache),
         bookings=bookings,
         notifications=NotificationService(uow, the_clock),
         notification_admin=NotificationAdminService(uow, the_clock),
@@ -207,7 +217,9 @@ def _leader_lease(engine: AsyncEngine) -> Lease | None:
     return None
 
 
-def build_app(container: Container) -> FastAPI:
+def build_app(container: Container, *, hot_reads: bool = True) -> FastAPI:
+    """The API app; `hot_reads=False` leaves every request to the full stack (tests compare
+    the two)."""
     settings = container.settings
     return create_app(
         container.services,
@@ -224,6 +236,7 @@ def build_app(container: Container) -> FastAPI:
                 app, container.services.rate_limiter, container.services.clock
             ),
             on_shutdown=container.close,
+            hot_reads=hot_reads,
             outermost=(
                 (lambda app: StatementCountMiddleware(app, stats.begin_tally))
                 if settings.count_statements

@@ -12,9 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from dpi_server.adapters.db.uow import SqlUnitOfWork
 from dpi_server.bootstrap import Container, build
 from dpi_server.config import Settings
+from dpi_server.domain.directory import Facility
+from dpi_server.domain.locales import LOCALES
+from dpi_server.services.access import AddressRef
 from dpi_server.services.cache import HotPathCache
 from dpi_server.testing.estate import EstateBuilder
 from tests.integration.test_serve import DPI, free_port, start, stop, wait_for_port
@@ -88,6 +93,71 @@ class TestEstateCache:
             return removed not in (await cache.estate(estate.client_pk)).facility_ids
 
         await poll_until(gone, 5)
+        assert time.monotonic() - finished < 1.0
+
+
+class TestDirectoryCache:
+    """Directory rows (path objects, the rendered facility list) follow changes the same way;
+    a second container on the same database stands for another process: its writes reach
+    this container's cache only through the database (migration 0015's triggers)."""
+
+    async def test_rename_by_another_process_is_seen_within_a_second(
+        self, shared: Container
+    ) -> None:
+        estate = await EstateBuilder(shared.services).build()
+        directory = shared.services.directory
+        actor = (await shared.services.auth.authenticate(estate.token, LOCALES["pl"])).actor
+
+        def names(found: list[Facility]) -> list[str]:
+            return [f.name for f in found]
+
+        assert "Elsewhere" not in await directory.facilities_answer(actor, names)
+        other = build(shared.settings)
+        try:
+            uow = other.services.uow(write=True)
+            assert isinstance(uow, SqlUnitOfWork)
+            async with uow:
+                await uow.connection.execute(
+                    text("UPDATE facilities SET name = 'Elsewhere' WHERE id = :id"),
+                    {"id": estate.facility_ids[0]},
+                )
+                await uow.commit()
+        finally:
+            await other.close()
+        finished = time.monotonic()
+
+        async def renamed() -> bool:
+            return "Elsewhere" in await directory.facilities_answer(actor, names)
+
+        await poll_until(renamed, 5)
+        assert time.monotonic() - finished < 1.0
+
+    async def test_address_change_by_another_process_reaches_the_scope(
+        self, shared: Container
+    ) -> None:
+        estate = await EstateBuilder(shared.services).build()
+        actor = (await shared.services.auth.authenticate(estate.token, LOCALES["pl"])).actor
+        ref = AddressRef(estate.facility_ids[0], estate.doctor_ids[0], estate.address_ids[0])
+        before = await shared.services.access.address(actor, ref)
+        other = build(shared.settings)
+        try:
+            uow = other.services.uow(write=True)
+            assert isinstance(uow, SqlUnitOfWork)
+            async with uow:
+                await uow.connection.execute(
+                    text("UPDATE addresses SET is_enabled = :off WHERE id = :id"),
+                    {"off": False, "id": ref.address_id},
+                )
+                await uow.commit()
+        finally:
+            await other.close()
+        finished = time.monotonic()
+
+        async def disabled() -> bool:
+            return not (await shared.services.access.address(actor, ref)).address.is_enabled
+
+        await poll_until(disabled, 5)
+        assert before.address.is_enabled
         assert time.monotonic() - finished < 1.0
 
 
