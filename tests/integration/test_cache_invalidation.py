@@ -3,6 +3,7 @@ them, within a second in every other process sharing the database (issue #8)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -20,8 +21,9 @@ from dpi_server.config import Settings
 from dpi_server.domain.directory import Facility
 from dpi_server.domain.locales import LOCALES
 from dpi_server.services.access import AddressRef
-from dpi_server.services.cache import HotPathCache
+from dpi_server.services.cache import CALENDAR_ENTRIES, HotPathCache, NoSharedGeneration
 from dpi_server.testing.estate import EstateBuilder
+from dpi_server.testing.memory import InMemoryStore, memory_uow_factory
 from tests.integration.test_serve import DPI, free_port, start, stop, wait_for_port
 
 pytestmark = pytest.mark.slow
@@ -199,3 +201,57 @@ class TestPrincipalCache:
 
         assert status == 401
         assert seen_after < 1.0
+
+
+class TestCalendarAnswers:
+    async def test_answers_expire_and_stay_few(self) -> None:
+        """Calendar answers live `max_age_seconds`, and ever-new keys do not pile up."""
+        clock = [0.0]
+        cache = HotPathCache(
+            memory_uow_factory(InMemoryStore()), NoSharedGeneration(), monotonic=lambda: clock[0]
+        )
+        loads = 0
+
+        async def load() -> int:
+            nonlocal loads
+            loads += 1
+            return loads
+
+        first = await cache.calendar_memo("a", load)
+        again = await cache.calendar_memo("a", load)
+        clock[0] = 0.6
+        expired = await cache.calendar_memo("a", load)
+        for n in range(CALENDAR_ENTRIES * 3):
+            await cache.calendar_memo(("window", n), load)
+        cache.invalidate_calendar()
+        dropped = await cache.calendar_memo("a", load)
+
+        assert (first, again, expired) == (1, 1, 2)
+        assert len(cache._calendar) <= CALENDAR_ENTRIES
+        assert dropped == loads
+
+    async def test_concurrent_misses_load_once_unless_invalidated(self) -> None:
+        cache = HotPathCache(memory_uow_factory(InMemoryStore()), NoSharedGeneration())
+        loads = 0
+        gate = asyncio.Event()
+
+        async def load() -> int:
+            nonlocal loads
+            loads += 1
+            mine = loads
+            await gate.wait()
+            return mine
+
+        first = asyncio.create_task(cache.calendar_memo("k", load))
+        await asyncio.sleep(0)
+        joined = asyncio.create_task(cache.calendar_memo("k", load))
+        await asyncio.sleep(0)
+        cache.invalidate_calendar()  # a change committed while the first load ran
+        after_change = asyncio.create_task(cache.calendar_memo("k", load))
+        await asyncio.sleep(0)
+        gate.set()
+
+        assert await first == 1
+        assert await joined == 1
+        assert await after_change == 2
+        assert loads == 2

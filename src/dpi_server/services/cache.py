@@ -31,6 +31,7 @@ by another process works at once. Expiry is checked against the clock on every r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
@@ -42,6 +43,12 @@ from dpi_server.domain.directory import Estate
 from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
+# At most this many calendar answers at once (each lives 0.5 s).
+CALENDAR_ENTRIES = 256
+
+
+class _LoadAbandoned(Exception):
+    """The load a request waited for was cancelled (its own client went away)."""
 
 
 class GenerationReader(Protocol):
@@ -85,6 +92,8 @@ class HotPathCache:
         self._estates: dict[int, Estate] = {}
         self._answers: dict[Hashable, object] = {}
         self._calendar: dict[Hashable, tuple[float, object]] = {}
+        # Loads in progress: concurrent misses of one key wait for the first one's load.
+        self._calendar_loads: dict[Hashable, asyncio.Future[object]] = {}
         self._calendar_epoch = 0
         # Off where nothing reports writes to the directory (the in-memory unit of work).
         self._keep_answers = keep_answers
@@ -107,6 +116,8 @@ class HotPathCache:
         """Forget the calendar answers now (after committing a change to calendar data)."""
         self._calendar_epoch += 1
         self._calendar.clear()
+        # A load under way may predate the change: later requests must not wait for it.
+        self._calendar_loads.clear()
 
     async def _fresh(self) -> None:
         """Make sure the shared generation was read less than `max_age_seconds` ago."""
@@ -198,10 +209,32 @@ class HotPathCache:
         found = self._calendar.get(key)
         if found is not None and now - found[0] < self._max_age:
             return cast(T, found[1])
+        pending = self._calendar_loads.get(key)
+        if pending is not None:
+            # Without this, every request that arrives while an expired answer is being
+            # recomputed (its reads yield on PostgreSQL) would compute it again.
+            with contextlib.suppress(_LoadAbandoned):
+                return cast(T, await asyncio.shield(pending))
         epoch = (self._epoch, self._calendar_epoch)
-        value = await load()
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._calendar_loads[key] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            # A refusal is the waiters' answer too; a cancelled load makes them load anew.
+            future.set_exception(exc if isinstance(exc, Exception) else _LoadAbandoned())
+            future.exception()  # retrieved, so asyncio does not log it when nobody waited
+            raise
+        else:
+            future.set_result(value)
+        finally:
+            if self._calendar_loads.get(key) is future:
+                del self._calendar_loads[key]
         if epoch == (self._epoch, self._calendar_epoch):
-            if len(self._calendar) >= self._max_entries:
-                self._calendar.clear()
+            if len(self._calendar) >= CALENDAR_ENTRIES:
+                # A quarter's answer holds thousands of slots: keep the live ones only, and
+                # few of those (a poller of ever-new windows must not grow the process).
+                live = {k: v for k, v in self._calendar.items() if now - v[0] < self._max_age}
+                self._calendar = live if len(live) < CALENDAR_ENTRIES // 2 else {}
             self._calendar[key] = (now, value)
         return value
