@@ -27,6 +27,7 @@ from httpbench import WARSAW, book_body, grid_starts, periods
 from dpi_server.bootstrap import build, build_app
 from dpi_server.config import Settings
 from dpi_server.sandbox.seed import seed_demo_estate
+from dpi_server.services.cache import HotPathCache
 
 DOCTORS = "/api/v3/integration/facilities/1/doctors"
 # In the demo estate: Anna Kowalska's, Piotr Nowak's and Katarzyna Wiśniewska's addresses at
@@ -100,12 +101,13 @@ async def run(database_url: str | None) -> None:
                 client_secret=demo.client.client_secret,
             )
             call = InProcess(build_app(container), issued.access_token)
-            await measure(call)
+            assert container.cache is not None
+            await measure(call, container.cache)
         finally:
             await container.close()
 
 
-async def measure(call: InProcess) -> None:
+async def measure(call: InProcess, cache: HotPathCache) -> None:
     day = (datetime.now(WARSAW) + timedelta(days=1)).date()
     services: dict[str, str] = {}
     for path in (ONE_DAY, QUARTER, BOOKING):
@@ -132,10 +134,17 @@ async def measure(call: InProcess) -> None:
     for name, url, count in cases:
         for _ in range(count // 10 + 3):  # warm caches and pools
             await call("GET", url)
-        begun = time.process_time()
-        for _ in range(count):
-            assert (await call("GET", url))[0] == 200
-        print(f"{name}: {(time.process_time() - begun) / count * 1e3:.2f} ms CPU per request")
+        # Cached: the answer as kept (hot-path cache, services/cache.py), what a poller meets;
+        # cold: every cache dropped first, as right after a change.
+        for label, drop in (("cached", False), ("cold", True)):
+            spent = 0.0
+            for _ in range(count):
+                if drop:
+                    cache.invalidate()
+                begun = time.process_time()
+                assert (await call("GET", url))[0] == 200
+                spent += time.process_time() - begun
+            print(f"{name} ({label}): {spent / count * 1e3:.2f} ms CPU per request")
     free = grid[1::7][:300]
     begun = time.process_time()
     for start in free:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dpi_server.adapters.clock import SystemClock
-from dpi_server.adapters.db import stats
+from dpi_server.adapters.db import cache_writes, stats
 from dpi_server.adapters.db.clock_store import SqlClockStore
 from dpi_server.adapters.db.engine import create_engine, is_sqlite
 from dpi_server.adapters.db.generations import SqlGenerationReader
@@ -121,21 +121,31 @@ def build(
         stats.install(engine)
         if inline is not None:
             stats.install(inline.engine)
+    cache_writes.install(engine)
+    if inline is not None:
+        cache_writes.install(inline.engine)
     # Every process of a deployment tells the same (sandbox) time: its state is in the
     # database; the wall clock underneath is the system's, or the test's fake.
     clock_store: ClockStore = MemoryClockStore() if uow_factory else SqlClockStore(engine, inline)
     shared_clock = SharedClock(clock or SystemClock(), clock_store)
     the_clock: Clock = shared_clock
 
+    def written(families: frozenset[str]) -> None:
+        if cache_writes.CLIENTS in families:
+            cache.invalidate()
+        else:
+            cache.invalidate_calendar()
+
     def sql_uow(*, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine, write=write, inline=inline)
+        return SqlUnitOfWork(engine, write=write, inline=inline, on_cache_write=written)
 
     uow: UnitOfWorkFactory = uow_factory or sql_uow
 
     store, redis_store, file_store = _rate_limit_store(settings, engine)
     # An in-memory unit of work (tests) shares its state with no other process.
     generations = NoSharedGeneration() if uow_factory else SqlGenerationReader(engine, inline)
-    cache = HotPathCache(uow, generations)
+    # Directory answers are kept only where the unit of work reports writes to them.
+    cache = HotPathCache(uow, generations, keep_answers=uow_factory is None)
     http_sender: HttpxWebhookSender | None = None
     outbound: WebhookSender
     if sender is None:
@@ -149,7 +159,7 @@ def build(
     faults = FaultInjector()
     journal = RequestJournal(size=settings.journal_size, body_bytes=settings.journal_body_bytes)
     bookings = BookingService(uow, the_clock)
-    calendar = CalendarService(uow, the_clock)
+    calendar = CalendarService(uow, the_clock, cache)
     rate_limiter = RateLimiter(store)
     reset = ResetService(uow, the_clock)
     # What a reset must forget besides the database (services/reset.py); other processes
@@ -255,7 +265,9 @@ def _leader_lease(engine: AsyncEngine) -> Lease | None:
     return None
 
 
-def build_app(container: Container) -> FastAPI:
+def build_app(container: Container, *, hot_reads: bool = True) -> FastAPI:
+    """The API app; `hot_reads=False` leaves every request to the full stack (tests compare
+    the two)."""
     from dpi_server.cli.serve import CREDENTIALS_FILE  # the CLI imports this module
 
     settings = container.settings
@@ -275,6 +287,7 @@ def build_app(container: Container) -> FastAPI:
             ),
             on_shutdown=container.close,
             credentials_file=str((settings.data_dir / CREDENTIALS_FILE).resolve()),
+            hot_reads=hot_reads,
             outermost=(
                 (lambda app: StatementCountMiddleware(app, stats.begin_tally))
                 if settings.count_statements

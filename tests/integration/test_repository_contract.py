@@ -919,6 +919,33 @@ class TestInsurance:
 
 
 class TestCalendars:
+    async def test_calendar_with_services_in_one_read(self, backend: Backend) -> None:
+        """`get_with_services` is `get` plus the live services, whichever side is missing."""
+        s = await seed(backend)
+        async with backend.uow(write=True) as uow:
+            second = await uow.address_services.add(s.address_id, T0, service_id=None, name="B")
+            await uow.address_services.soft_delete(second.id, T0)
+            await uow.commit()
+        async with backend.uow() as uow:
+            bare = await uow.calendar.get_with_services(s.address_id)
+            listed = await uow.address_services.list(s.address_id)
+            empty = await uow.calendar.get_with_services(s.online_address_id)
+        async with backend.uow(write=True) as uow:
+            await uow.calendar.create(s.address_id, "enabled", T0)
+            await uow.calendar.create(s.online_address_id, "disabled", T0)
+            await uow.commit()
+        async with backend.uow() as uow:
+            both = await uow.calendar.get_with_services(s.address_id)
+            alone = await uow.calendar.get_with_services(s.online_address_id)
+            unknown = await uow.calendar.get_with_services(10**9)
+
+        assert [x.id for x in listed] == [s.address_service_id]
+        assert bare == (None, listed)
+        assert empty == (None, [])
+        assert both == (Calendar(s.address_id, "enabled"), listed)
+        assert alone == (Calendar(s.online_address_id, "disabled"), [])
+        assert unknown == (None, [])
+
     async def test_create_status_and_published(self, backend: Backend) -> None:
         """A calendar is created unpublished; status and the published mark change in place."""
         s = await seed(backend)

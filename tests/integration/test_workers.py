@@ -59,6 +59,9 @@ def test_two_workers_share_the_port_and_the_write_window(
             f"{base}/oauth/v2/token",
             auth=(creds["client_id"], creds["client_secret"]),
             data={"grant_type": "client_credentials"},
+            # The children may still be starting (seconds on a loaded machine): the kernel
+            # holds the connection until one accepts it.
+            timeout=30,
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
 

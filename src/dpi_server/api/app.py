@@ -16,6 +16,7 @@ from dpi_server.api.contract import apply_contract
 from dpi_server.api.docs import install_docs
 from dpi_server.api.errors import install_error_handlers
 from dpi_server.api.faults import FaultMiddleware
+from dpi_server.api.hot_reads import HotReadMiddleware
 from dpi_server.api.journal import JournalMiddleware
 from dpi_server.api.middleware import (
     API_PREFIX,
@@ -62,6 +63,8 @@ class ApiOptions:
     outermost: Callable[[ASGIApp], ASGIApp] | None = None
     # Where `dpi serve` wrote demo-credentials.json: the home page says where the secret is.
     credentials_file: str | None = None
+    # The lean path of the hottest read (api/hot_reads.py); off only to compare with it.
+    hot_reads: bool = True
 
 
 def create_app(services_: Services, options: ApiOptions | None = None) -> FastAPI:
@@ -86,6 +89,9 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
             "path does not support answers `405` with the error envelope and `Allow`."
         ),
         lifespan=lifespan,
+        # dpi exports no OpenTelemetry; with it off FastAPI skips its per-request probe of
+        # the global providers (issue #8: a tenth of the hottest read's time).
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         # Served by install_docs with bundled assets instead of FastAPI's CDN pages.
         docs_url=None,
         redoc_url=None,
@@ -111,7 +117,12 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     install_pages(app, PagesOptions(credentials_file=opts.credentials_file))
     app.state.operations = operations = OperationTable(app.routes)
 
-    # Starlette applies add_middleware in reverse: the last added runs first.
+    # Starlette applies add_middleware in reverse: the last added runs first. Per request:
+    # the request id, statement counts (diagnostics only), the clock sync, host check, HTTPS
+    # redirect, body limit, bearer authentication, the journal, sandbox faults, rate limit,
+    # the hot reads, then FastAPI's router.
+    if opts.hot_reads:
+        app.add_middleware(HotReadMiddleware, services=lambda: services_)
     if opts.rate_limit is not None:
         app.add_middleware(_Wrap, wrap=opts.rate_limit)
     # Sandbox faults and the journal: after authentication, before the rate limiter (a faulted

@@ -25,6 +25,11 @@ def ok(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -
     return DocplannerResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+def ok_bytes(body: bytes) -> Response:
+    """A 200 whose JSON is already rendered: the same head as `ok` gives."""
+    return Response(body, media_type=SUCCESS_MEDIA_TYPE)
+
+
 def empty(status: int, headers: Mapping[str, str] | None = None) -> Response:
     """A success with no body (201 replaceSlots, 200 enableCalendar, 202, 204...)."""
     return Response(status_code=status, headers=dict(headers or {}))

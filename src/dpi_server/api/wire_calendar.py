@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+
+import orjson
 
 from dpi_server.api.wire import address_service
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
@@ -73,6 +76,17 @@ def slot(value: SlotView, zone: tzinfo, with_services: bool) -> dict[str, Any]:
             "_items": [address_service(s, frozenset(), duration=d) for s, d in value.services]
         }
     return body
+
+
+def slot_fragments(zone: tzinfo) -> Callable[[list[SlotView]], list[bytes]]:
+    """getSlots' items without `slot.services`, each rendered on its own, so that a cached
+    answer can be cut and joined (services/calendar.py `slot_answer`)."""
+    return lambda views: [orjson.dumps(slot(v, zone, False)) for v in views]
+
+
+def slots_body(fragments: list[bytes]) -> bytes:
+    """`{"_items": [...]}` of rendered items, byte for byte what orjson writes for it."""
+    return b'{"_items":[' + b",".join(fragments) + b"]}"
 
 
 def patient(view: BookingView) -> dict[str, Any]:

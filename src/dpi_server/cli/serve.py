@@ -21,7 +21,7 @@ from dpi_server.cli.common import console, err_console, make_settings
 from dpi_server.cli.http_protocol import limited_protocol
 from dpi_server.cli.logs import configure_logging
 from dpi_server.cli.notifications import dispatcher_beside
-from dpi_server.cli.workers import Worker, supervise
+from dpi_server.cli.workers import Worker, run_loop, supervise
 from dpi_server.config import Settings
 from dpi_server.domain.actors import OperatorActor
 from dpi_server.domain.locales import LOCALES
@@ -287,7 +287,7 @@ def serve(
         if settings.workers > 1:
             supervise(settings, asyncio.run(_prepare(settings)), _serve)
         else:
-            asyncio.run(_serve(settings))
+            run_loop(_serve(settings))
     except ValueError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

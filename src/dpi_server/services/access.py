@@ -13,6 +13,7 @@ path answers 403 whatever the body holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -54,6 +55,9 @@ class AddressRef:
     facility_id: int
     doctor_id: int
     address_id: int
+
+
+PathRef = FacilityRef | DoctorRef | AddressRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,18 +130,25 @@ class AccessService:
         self._cache = cache
 
     async def facility(self, actor: Actor, ref: FacilityRef) -> FacilityScope:
-        async with self._uow() as uow:
-            return await _resolve(uow, actor, ref, self._cache)
+        return await self._alone(actor, ref)
 
     async def doctor(self, actor: Actor, ref: DoctorRef) -> DoctorScope:
-        async with self._uow() as uow:
-            scope = await _resolve(uow, actor, ref, self._cache)
+        scope = await self._alone(actor, ref)
         assert isinstance(scope, DoctorScope)
         return scope
 
     async def address(self, actor: Actor, ref: AddressRef) -> AddressScope:
+        scope = await self._alone(actor, ref)
+        assert isinstance(scope, AddressScope)
+        return scope
+
+    async def _alone(self, actor: Actor, ref: PathRef) -> FacilityScope:
+        """A scope needing nothing else: from the cache alone when it holds the path (no
+        transaction at all), else read in one unit of work."""
+        if self._cache is not None:
+            return await _resolve(None, actor, ref, self._cache, self._uow)
         async with self._uow() as uow:
-            return await _resolve_address(uow, actor, ref, self._cache)
+            return await _resolve(uow, actor, ref, None, self._uow)
 
     async def booking(
         self, actor: Actor, ref: AddressRef, booking_id: int, *, include_deleted: bool = False
@@ -151,7 +162,7 @@ class AccessService:
             booking = await uow.bookings.get(booking_id)
             if booking is None or (booking.deleted_at is not None and not include_deleted):
                 raise errors.ObjectNotFound()
-            scope = await _resolve_address(uow, actor, ref, self._cache)
+            scope = await _resolve_address(uow, actor, ref, self._cache, self._uow)
         if booking.address_id != scope.address.id:
             raise errors.BookingDoesNotBelongToAddress()
         return BookingScope(scope, booking)
@@ -162,7 +173,7 @@ class AccessService:
             booking = await uow.bookings.get(booking_id)
             if booking is None:
                 raise errors.ObjectNotFound()
-            scope = await _resolve_address(uow, actor, ref, self._cache)
+            scope = await _resolve_address(uow, actor, ref, self._cache, self._uow)
         if booking.doctor_id != scope.doctor.id:
             raise errors.VisitDoesNotBelongToDoctor()
         if booking.address_id != scope.address.id:
@@ -175,7 +186,7 @@ class AccessService:
         """A break of another address, or an id that names none (None), is 404 `Invalid break
         ID` (there is no 403 for it)."""
         async with self._uow() as uow:
-            scope = await _resolve_address(uow, actor, ref, self._cache)
+            scope = await _resolve_address(uow, actor, ref, self._cache, self._uow)
             found = await uow.calendar.get_break(break_id) if break_id is not None else None
         if found is None or found.address_id != scope.address.id:
             raise errors.BreakNotFoundForGivenAddress()
@@ -189,7 +200,7 @@ class AccessService:
             found = await uow.address_services.get(address_service_id)
             if found is None or found.deleted_at is not None:
                 raise errors.ObjectNotFound()
-            scope = await _resolve_address(uow, actor, ref, self._cache)
+            scope = await _resolve_address(uow, actor, ref, self._cache, self._uow)
         if found.address_id != scope.address.id:
             raise errors.AddressServiceMismatch()
         return AddressServiceScope(scope, found)
@@ -204,46 +215,86 @@ class AccessService:
             found = await uow.insurance.get_provider(provider_id) if provider_id else None
             if found is None or found[1] != (locale or found[1]):
                 raise errors.InsuranceProviderNotFromDictionary()
-            scope = await _resolve_address(uow, actor, ref, self._cache)
+            scope = await _resolve_address(uow, actor, ref, self._cache, self._uow)
         if found[1] != scope.locale:
             raise errors.InsuranceProviderNotFromDictionary()
         return ProviderScope(scope, found[0])
 
 
 async def _resolve_address(
-    uow: UnitOfWork, actor: Actor, ref: AddressRef, cache: HotPathCache | None
+    uow: UnitOfWork,
+    actor: Actor,
+    ref: AddressRef,
+    cache: HotPathCache | None,
+    factory: UnitOfWorkFactory,
 ) -> AddressScope:
-    scope = await _resolve(uow, actor, ref, cache)
+    scope = await _resolve(uow, actor, ref, cache, factory)
     assert isinstance(scope, AddressScope)
     return scope
 
 
-async def _resolve(
-    uow: UnitOfWork,
-    actor: Actor,
-    ref: FacilityRef | DoctorRef | AddressRef,
-    cache: HotPathCache | None,
-) -> FacilityScope:
-    """Load what the path names and apply the actor's rules; objects of another locale than
-    an API client's are unknown to it."""
-    locale = actor.locale if isinstance(actor, IntegrationActor) else None
+PathObjects = tuple[Facility | None, Doctor | None, Address | None]
+
+
+async def _path_objects(uow: UnitOfWork, ref: PathRef) -> PathObjects:
     facility = await uow.directory.get_facility(ref.facility_id)
-    if facility is not None and locale is not None and facility.locale != locale:
-        facility = None
     doctor = address = None
     if isinstance(ref, DoctorRef | AddressRef):
         doctor = await uow.directory.get_doctor(ref.doctor_id)
-        if doctor is not None and facility is not None and doctor.locale != facility.locale:
-            doctor = None
     if isinstance(ref, AddressRef):
         address = await uow.directory.get_address(ref.address_id)
+    return facility, doctor, address
+
+
+def _complete(ref: PathRef) -> Callable[[PathObjects], bool]:
+    """Only paths whose every object exists are cached (unknown ids are not hot)."""
+    wanted = 1 + isinstance(ref, DoctorRef | AddressRef) + isinstance(ref, AddressRef)
+    return lambda found: sum(x is not None for x in found) == wanted
+
+
+async def _cached_path(
+    uow: UnitOfWork | None,
+    ref: PathRef,
+    cache: HotPathCache,
+    factory: UnitOfWorkFactory,
+) -> PathObjects:
+    async def load() -> PathObjects:
+        if uow is not None:
+            return await _path_objects(uow, ref)
+        async with factory() as own:
+            return await _path_objects(own, ref)
+
+    # The ref's type is part of its equality, so a facility and an address path never meet.
+    return await cache.memo(("path", ref), load, _complete(ref))
+
+
+async def _resolve(
+    uow: UnitOfWork | None,
+    actor: Actor,
+    ref: PathRef,
+    cache: HotPathCache | None,
+    factory: UnitOfWorkFactory,
+) -> FacilityScope:
+    """Load what the path names (through the cache when there is one; `uow` None: in units
+    of work of its own on a miss) and apply the actor's rules; objects of another locale than
+    an API client's are unknown to it."""
+    locale = actor.locale if isinstance(actor, IntegrationActor) else None
+    if cache is not None:
+        facility, doctor, address = await _cached_path(uow, ref, cache, factory)
+    else:
+        assert uow is not None
+        facility, doctor, address = await _path_objects(uow, ref)
+    if facility is not None and locale is not None and facility.locale != locale:
+        facility = None
+    if doctor is not None and facility is not None and doctor.locale != facility.locale:
+        doctor = None
     estate = _EVERYTHING
     if isinstance(actor, IntegrationActor):
-        estate = (
-            await cache.estate(actor.client_pk, uow)
-            if cache is not None
-            else await uow.clients.estate(actor.client_pk)
-        )
+        if cache is not None:
+            estate = await cache.estate(actor.client_pk, uow)
+        else:
+            assert uow is not None
+            estate = await uow.clients.estate(actor.client_pk)
     check_path(
         estate if estate is not None else _everything(facility, doctor, address),
         facility=facility,
@@ -262,7 +313,7 @@ async def _resolve(
 
 
 async def refuse_production(
-    uow: UnitOfWork, actor: Actor, facility_id: int, cache: HotPathCache | None = None
+    uow: UnitOfWork | None, actor: Actor, facility_id: int, cache: HotPathCache | None = None
 ) -> None:
     """403 for a patient or doctor when an active production client holds the facility: the
     sandbox's marketplace side never acts on production estates (domain/environments.py).
@@ -270,11 +321,11 @@ async def refuse_production(
     API clients and operators are not concerned."""
     if not isinstance(actor, PatientActor | DoctorActor):
         return
-    held = (
-        await cache.production_facilities(uow)
-        if cache is not None
-        else await uow.clients.production_facility_ids()
-    )
+    if cache is not None:
+        held = await cache.production_facilities(uow)
+    else:
+        assert uow is not None, "without a cache the caller's unit of work is read"
+        held = await uow.clients.production_facility_ids()
     if facility_id in held:
         raise ProductionEstate()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -29,11 +30,15 @@ async def load_availability(
     end: datetime,
     *,
     ignore_booking_id: int | None = None,
+    live_services: Sequence[AddressService] | None = None,
 ) -> Availability:
     """Periods and busy time around `[start, end)`; periods offer only live services.
 
-    Three reads: the live services, the periods, and the busy time (bookings and breaks)."""
-    live = {s.id: s for s in await uow.address_services.list(address_id)}
+    Three reads: the live services (none when the caller read them: `live_services`), the
+    periods, and the busy time (bookings and breaks)."""
+    if live_services is None:
+        live_services = await uow.address_services.list(address_id)
+    live = {s.id: s for s in live_services}
     periods = []
     for period in await uow.calendar.periods_between(address_id, start - MARGIN, end + MARGIN):
         services = tuple(s for s in period.services if s.address_service_id in live)

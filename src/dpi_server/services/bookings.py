@@ -15,6 +15,7 @@ from dpi_server.domain import booking_rules as rules
 from dpi_server.domain import errors
 from dpi_server.domain.bookings import Booking, NewBooking
 from dpi_server.domain.directory import Address, AddressService, Doctor
+from dpi_server.domain.notification_payloads import Directory
 from dpi_server.services.access import AddressScope, BookingScope, DoctorScope
 from dpi_server.services.availability import load_availability
 from dpi_server.services.ports import Clock
@@ -95,7 +96,7 @@ class BookingService:
                 now = self._clock.now()
                 planned = await plan_booking(uow, scope, start, request, now, release=hold)
                 booking = await uow.bookings.add(planned.draft)
-                uow.collect([rules.booked(booking, scope.actor, now)])
+                uow.collect([rules.booked(booking, scope.actor, now)], known=_known(planned))
                 await uow.commit()
             # A new visit is the newest of its own chain.
             return BookingView(
@@ -237,6 +238,7 @@ class PlannedBooking:
     draft: NewBooking
     service: AddressService
     insurance: tuple[str | None, str | None]
+    scope: AddressScope
 
 
 async def plan_booking(
@@ -256,14 +258,14 @@ async def plan_booking(
     await uow.calendar.lock_address(address.id)
     if release is not None:
         await uow.notifications.release_hold(release)
-    calendar = await uow.calendar.get(address.id)
-    # The address's live services come with the availability: the requested one is among
-    # them or does not exist here (one read for both). A request that will fail anyway reads
-    # only the service.
+    # The address's live services come with the calendar: the requested one is among them
+    # or does not exist here (one read for both). A request that will fail anyway reads the
+    # service itself, which may be a deleted one (its own answer).
+    calendar, live = await uow.calendar.get_with_services(address.id)
     around = None
     if start.at is not None and rules.duration_is_valid(request.duration):
         end = start.at + timedelta(minutes=request.duration)
-        around = await load_availability(uow, address.id, start.at, end)
+        around = await load_availability(uow, address.id, start.at, end, live_services=live)
         requested = around.services.get(request.address_service_id)
     else:
         requested = await uow.address_services.get(request.address_service_id)
@@ -283,7 +285,27 @@ async def plan_booking(
     )
     target = rules.AddressCalendar(address, around.periods, around.busy)
     draft = rules.book(target, service, at, request.duration, details, scope.actor, now, scope.zone)
-    return PlannedBooking(draft, service, names)
+    return PlannedBooking(draft, service, names, scope)
+
+
+def _known(planned: PlannedBooking) -> Directory:
+    """What bookSlot already holds for its notification: the checked path (as fresh as the
+    access check, services/access.py), the service and the insurance names it showed."""
+    scope, details = planned.scope, planned.draft
+    provider, plan = planned.insurance
+    return Directory(
+        scope.facility,
+        scope.doctor,
+        scope.address,
+        scope.zone,
+        {planned.service.id: planned.service},
+        {details.insurance_provider_id: provider}
+        if details.insurance_provider_id is not None and provider is not None
+        else {},
+        {details.insurance_plan_id: plan}
+        if details.insurance_plan_id is not None and plan is not None
+        else {},
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,11 @@ Commands take a scope checked for the actor (`services/access.py`) and parsed in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from dpi_server.domain import errors
@@ -31,6 +33,7 @@ from dpi_server.domain.directory import AddressService
 from dpi_server.domain.events import BreakCreated, BreakMoved, BreakRemoved, Event
 from dpi_server.services.access import AddressScope, BreakScope
 from dpi_server.services.availability import load_availability
+from dpi_server.services.cache import HotPathCache
 from dpi_server.services.offload import off_loop
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
@@ -41,6 +44,14 @@ DUPLICATE_WINDOW = timedelta(minutes=3)
 # Beyond these sizes the pure calendar work moves off the event loop (services/offload.py).
 HEAVY_PAYLOAD = 500
 HEAVY_RANGE = timedelta(days=7)
+T = TypeVar("T")
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise errors.FieldErrors({"end": ["The end date must be after the start date."]})
+    if end - start > MAX_SLOTS_RANGE:
+        raise errors.DateRangeExceedsMaximum()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +68,23 @@ class NewBreak:
     apply_on_coupled_addresses: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _SlotAnswer(Generic[T]):
+    """A window's free slots as computed at `computed_at`, with their rendered forms."""
+
+    computed_at: datetime
+    starts: list[datetime]
+    rendered: list[T]
+
+
 class CalendarService:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, cache: HotPathCache | None = None
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        # Free-slot answers (services/cache.py `calendar_memo`).
+        self._cache = cache
         # Payloads being applied in this process right now: the replaceSlots 429 (§8.2).
         self._in_flight: set[tuple[int, str]] = set()
 
@@ -185,19 +209,53 @@ class CalendarService:
         Each slot's services are looked up only when asked for (`slot.services`): a 90-day
         answer holds thousands of slots.
         """
-        if end <= start:
-            raise errors.FieldErrors({"end": ["The end date must be after the start date."]})
-        if end - start > MAX_SLOTS_RANGE:
-            raise errors.DateRangeExceedsMaximum()
-        address = scope.address
+        _check_window(start, end)
+        slots, services = await self._free(scope.address.id, start, end, self._clock.now())
+        if not with_services:
+            return [SlotView(slot.start, []) for slot in slots]
+        return [_slot_view(slot, services) for slot in slots]
+
+    async def slot_answer(
+        self,
+        scope: AddressScope,
+        start: datetime,
+        end: datetime,
+        render: Callable[[list[SlotView]], list[T]],
+    ) -> list[T]:
+        """`render(get_slots(scope, start, end))`, one rendered item per slot, from the cache
+        when it holds the window (services/cache.py `calendar_memo`).
+
+        Time only ever removes slots from an answer (a start is offered while it is not
+        past: domain/calendar/slots.py), so an answer computed at `computed_at` is the
+        answer at any later `now` once the starts before `now` are cut off."""
+        _check_window(start, end)
+        now = self._clock.now()
+
+        async def load() -> _SlotAnswer[T]:
+            slots, _services = await self._free(scope.address.id, start, end, now)
+            views = [SlotView(slot.start, []) for slot in slots]
+            rendered = await off_loop(end - start > HEAVY_RANGE, render, views)
+            return _SlotAnswer(now, [v.start for v in views], rendered)
+
+        if self._cache is None:
+            return (await load()).rendered
+        answer = await self._cache.calendar_memo(("slots", scope.address.id, start, end), load)
+        if now < answer.computed_at:  # the clock went back (sandbox time travel)
+            answer = await load()
+        return answer.rendered[bisect_left(answer.starts, now) :]
+
+    async def _free(
+        self, address_id: int, start: datetime, end: datetime, now: datetime
+    ) -> tuple[list[FreeSlot], dict[int, AddressService]]:
+        """The free slots of `[start, end)` at `now` and the address's live services; 404 only
+        if nothing was ever published here. One unit of work, three statements."""
         async with self._uow() as uow:
-            calendar = await uow.calendar.get(address.id)
+            calendar, live = await uow.calendar.get_with_services(address_id)
             if calendar is None or not calendar.has_published:
                 raise errors.NoSlotsOnAddress()
             if not calendar.enabled:
-                return []
-            availability = await load_availability(uow, address.id, start, end)
-            services = availability.services
+                return [], {}
+            availability = await load_availability(uow, address_id, start, end, live_services=live)
         slots = await off_loop(
             end - start > HEAVY_RANGE,
             free_slots,
@@ -205,11 +263,9 @@ class CalendarService:
             availability.busy,
             start,
             end,
-            self._clock.now(),
+            now,
         )
-        if not with_services:
-            return [SlotView(slot.start, []) for slot in slots]
-        return [_slot_view(slot, services) for slot in slots]
+        return slots, availability.services
 
     async def delete_slots(self, scope: AddressScope, day: date) -> None:
         """deleteSlots: drop the day's availability; bookings stay (decisions.md)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from dpi_server.domain import errors
 from dpi_server.domain.actors import IntegrationActor
@@ -21,6 +23,8 @@ from dpi_server.services.cache import HotPathCache
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWorkFactory
 from dpi_server.services.transactions import retrying
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,20 @@ class DirectoryService:
             )
             found = await uow.directory.facilities(sorted(estate.facility_ids))
         return [f for f in found if f.locale == actor.locale]
+
+    async def facilities_answer(
+        self, actor: IntegrationActor, render: Callable[[list[Facility]], T]
+    ) -> T:
+        """`render(list_facilities(actor))`, kept in the hot-path cache with the estate it
+        comes from (services/cache.py), so the answer costs no statement until the client,
+        its estate or a facility changes. Without a cache, rendered every time."""
+        if self._cache is None:
+            return render(await self.list_facilities(actor))
+
+        async def load() -> T:
+            return render(await self.list_facilities(actor))
+
+        return await self._cache.memo(("facilities", actor.client_pk, actor.locale), load)
 
     async def get_facility(
         self, scope: FacilityScope, *, with_doctors: bool = False

@@ -25,6 +25,7 @@ from dpi_server.domain.directory import (
     Specialization,
 )
 from dpi_server.domain.events import Event
+from dpi_server.domain.notification_payloads import Directory
 from dpi_server.services.notification_ports import NotificationRepository
 
 
@@ -147,8 +148,10 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    def collect(self, events: Iterable[Event]) -> None:
-        """Keep events raised by a change; `commit()` stores them in the same transaction."""
+    def collect(self, events: Iterable[Event], known: Directory | None = None) -> None:
+        """Keep events raised by a change; `commit()` stores them in the same transaction.
+        `known` is what the caller already holds of the events' address (its checked scope),
+        so rendering their notifications need not read it again."""
         ...
 
     async def commit(self) -> None:
@@ -220,6 +223,13 @@ class EstateWriter(Protocol):
 class CalendarRepository(Protocol):
     async def lock_address(self, address_id: int) -> None: ...
     async def get(self, address_id: int) -> Calendar | None: ...
+    async def get_with_services(
+        self, address_id: int
+    ) -> tuple[Calendar | None, list[AddressService]]:
+        """`get(address_id)` and the address's live services (`AddressServiceRepository.list`)
+        in one read: what every slot read and booking starts with."""
+        ...
+
     async def create(self, address_id: int, status: str, at: datetime) -> Calendar: ...
     async def set_status(self, address_id: int, status: str) -> None: ...
     async def mark_published(self, address_id: int) -> None: ...

@@ -28,6 +28,7 @@ from typing import Self
 
 from dpi_server.domain.event_codec import encode_event
 from dpi_server.domain.events import Event
+from dpi_server.domain.notification_payloads import Directory
 from dpi_server.services.ports import StorageConflict
 from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
 from dpi_server.testing.memory_calendar import MemoryBookingRepository, MemoryCalendarRepository
@@ -96,8 +97,8 @@ class InMemoryUnitOfWork:
         if self.write:
             self.store.write_lock.release()
 
-    def collect(self, events: Iterable[Event]) -> None:
-        self._events.extend(events)
+    def collect(self, events: Iterable[Event], known: Directory | None = None) -> None:
+        self._events.extend(events)  # the in-memory twin renders no notifications
 
     async def commit(self) -> None:
         assert self._entered, "unit of work not entered"

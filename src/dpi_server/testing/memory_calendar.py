@@ -12,6 +12,7 @@ from dpi_server.domain import errors
 from dpi_server.domain.bookings import BOOKED, Booking, NewBooking
 from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
+from dpi_server.domain.directory import AddressService
 from dpi_server.testing.memory_state import (
     PeriodRow,
     ReplaceMarker,
@@ -35,6 +36,16 @@ class MemoryCalendarRepository:
     async def get(self, address_id: int) -> Calendar | None:
         found = self._tx.tables.calendars.get(address_id)
         return None if found is None else found[0]
+
+    async def get_with_services(
+        self, address_id: int
+    ) -> tuple[Calendar | None, list[AddressService]]:
+        services = [
+            s
+            for _, s in sorted(self._tx.tables.address_services.items())
+            if s.address_id == address_id and s.deleted_at is None
+        ]
+        return await self.get(address_id), services
 
     async def create(self, address_id: int, status: str, at: datetime) -> Calendar:
         tables = self._tx.writable()

@@ -7,10 +7,10 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, union_all, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, text, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
@@ -18,9 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db import tables as t
+from dpi_server.adapters.db.directory_repositories import address_service_of
+from dpi_server.adapters.db.sqlite_inline import InlineConnection
 from dpi_server.domain.bookings import Booking, NewBooking, Patient
 from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
+from dpi_server.domain.directory import AddressService
+
+# Reads of periods over more than a week (a quarter: ~10,000 rows) leave the event loop.
+LARGE_SPAN = timedelta(days=7)
 
 
 class SqlCalendarRepository:
@@ -45,6 +51,38 @@ class SqlCalendarRepository:
         if row is None:
             return None
         return Calendar(row["address_id"], row["status"], row["has_published"])
+
+    async def get_with_services(
+        self, address_id: int
+    ) -> tuple[Calendar | None, list[AddressService]]:
+        """The calendar and the live address services in one statement: the address row
+        drives two outer joins, so either side may be missing."""
+        c, a, ad = t.calendars, t.address_services, t.addresses
+        rows = (
+            await self._conn.execute(
+                select(
+                    c.c.status.label("calendar_status"),
+                    c.c.has_published.label("calendar_published"),
+                    c.c.address_id.label("calendar_address_id"),
+                    *a.c,
+                )
+                .select_from(ad)
+                .outerjoin(c, c.c.address_id == ad.c.id)
+                .outerjoin(a, and_(a.c.address_id == ad.c.id, a.c.deleted_at.is_(None)))
+                .where(ad.c.id == address_id)
+                .order_by(a.c.id)
+            )
+        ).mappings()
+        calendar = None
+        services = []
+        for row in rows:
+            if calendar is None and row["calendar_address_id"] is not None:
+                calendar = Calendar(
+                    row["calendar_address_id"], row["calendar_status"], row["calendar_published"]
+                )
+            if row["id"] is not None:
+                services.append(address_service_of(row))
+        return calendar, services
 
     async def create(self, address_id: int, status: str, at: datetime) -> Calendar:
         await self._conn.execute(
@@ -81,27 +119,33 @@ class SqlCalendarRepository:
     ) -> list[WorkPeriod]:
         """Periods overlapping [start, end)."""
         w = t.work_periods
-        rows = (
-            await self._conn.execute(
-                select(w)
-                .where(and_(w.c.address_id == address_id, w.c.start < end, w.c.end > start))
-                .order_by(w.c.start)
-            )
-        ).mappings()
-        return [self._period(r) for r in rows]
+        statement = (
+            select(w)
+            .where(and_(w.c.address_id == address_id, w.c.start < end, w.c.end > start))
+            .order_by(w.c.start)
+        )
+        return await self._periods(statement, large=end - start > LARGE_SPAN)
 
     async def periods_on_days(self, address_id: int, days: Sequence[date]) -> list[WorkPeriod]:
         w = t.work_periods
         if not days:
             return []
-        rows = (
-            await self._conn.execute(
-                select(w)
-                .where(and_(w.c.address_id == address_id, w.c.day.in_(list(days))))
-                .order_by(w.c.start)
+        statement = (
+            select(w)
+            .where(and_(w.c.address_id == address_id, w.c.day.in_(list(days))))
+            .order_by(w.c.start)
+        )
+        return await self._periods(statement, large=len(days) > LARGE_SPAN.days)
+
+    async def _periods(self, statement: Select[Any], *, large: bool) -> list[WorkPeriod]:
+        """The periods `statement` selects; many of them are read and converted in a thread
+        on the inline SQLite path (adapters/db/sqlite_inline.py), not on the event loop."""
+        conn = self._conn
+        if large and isinstance(conn, InlineConnection):
+            return await conn.in_thread(
+                lambda sync: [self._period(r) for r in sync.execute(statement).mappings()]
             )
-        ).mappings()
-        return [self._period(r) for r in rows]
+        return [self._period(r) for r in (await conn.execute(statement)).mappings()]
 
     async def replace_days(
         self, address_id: int, days: Sequence[date], periods: Sequence[tuple[date, WorkPeriod]]

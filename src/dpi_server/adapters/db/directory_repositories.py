@@ -214,7 +214,7 @@ class SqlDirectoryRepository:
         return None if value is None else str(value)
 
 
-def _address_service(row: RowMapping) -> AddressService:
+def address_service_of(row: RowMapping) -> AddressService:
     return AddressService(
         id=row["id"],
         address_id=row["address_id"],
@@ -247,7 +247,7 @@ class SqlAddressServiceRepository:
                 .order_by(a.c.id)
             )
         ).mappings()
-        return [_address_service(r) for r in rows]
+        return [address_service_of(r) for r in rows]
 
     async def get(self, address_service_id: int) -> AddressService | None:
         a = t.address_services
@@ -256,7 +256,7 @@ class SqlAddressServiceRepository:
             .mappings()
             .first()
         )
-        return None if row is None else _address_service(row)
+        return None if row is None else address_service_of(row)
 
     async def add(self, address_id: int, created_at: datetime, **fields: Any) -> AddressService:
         result = await self._conn.execute(

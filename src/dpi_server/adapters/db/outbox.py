@@ -47,12 +47,15 @@ class _Recipient:
     settings: DeliverySettings
 
 
-async def write_events(conn: AsyncConnection, events: Sequence[Event]) -> None:
+async def write_events(
+    conn: AsyncConnection, events: Sequence[Event], known: Sequence[Directory] = ()
+) -> None:
     """One `domain_events` row per event, in the order they were raised, each with its
-    rendered notification, and the copies of every recipient."""
+    rendered notification, and the copies of every recipient. `known`: what the change's
+    caller already read of its addresses (bookSlot's checked scope), not read again."""
     if not events:
         return
-    reader = DirectoryReader(conn)
+    reader = DirectoryReader(conn, known)
     recipients: dict[int, list[_Recipient]] = {}
     copies: list[dict[str, Any]] = []
     for event in events:
@@ -133,11 +136,11 @@ async def _recipients(conn: AsyncConnection, facility_id: int) -> list[_Recipien
 class DirectoryReader:
     """What rendering needs beyond the snapshots, read once per transaction."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, known: Sequence[Directory] = ()) -> None:
         self._directory = SqlDirectoryRepository(conn)
         self._services = SqlAddressServiceRepository(conn)
         self._insurance = SqlInsuranceRepository(conn)
-        self._cache: dict[int, Directory | None] = {}
+        self._cache: dict[int, Directory | None] = {d.address.id: d for d in known}
 
     async def directory_for(self, event: Event) -> Directory | None:
         base = await self.at_address(event.address_id, event.context.facility_id)

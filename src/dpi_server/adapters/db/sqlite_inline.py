@@ -28,9 +28,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as create_sync_engine
@@ -40,6 +40,7 @@ from sqlalchemy.pool import QueuePool
 
 from dpi_server.adapters.db.engine import sqlite_pragmas
 
+T = TypeVar("T")
 # Larger batches go to a thread: 200 rows insert in ~1 ms, well under a p99 budget.
 OFFLOAD_ROWS = 200
 # A reader can meet SQLITE_BUSY only in rare WAL moments (recovery, a restarting WAL index);
@@ -138,6 +139,10 @@ class InlineConnection:
     def dialect(self) -> Dialect:
         return self._conn.dialect
 
+    @property
+    def sync_connection(self) -> Connection:
+        return self._conn
+
     async def begin_immediate(self) -> None:
         """Take the database write lock without ever blocking the event loop on it."""
         deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_S
@@ -180,6 +185,13 @@ class InlineConnection:
     ) -> Any:
         self._reopen_if_committed()
         return self._conn.scalar(statement, parameters, execution_options=execution_options or {})
+
+    async def in_thread(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` in a worker thread: for reads of many rows (a quarter of
+        periods), whose fetching and conversion would otherwise hold the loop for tens of
+        milliseconds. The unit of work waits for it, so the connection is never shared."""
+        self._reopen_if_committed()
+        return await asyncio.to_thread(work, self._conn)
 
     def _reopen_if_committed(self) -> None:
         if self._reopen:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self, cast
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from dpi_server.adapters.db.cache_writes import take_mark
 from dpi_server.adapters.db.calendar_repositories import (
     SqlBookingRepository,
     SqlCalendarRepository,
@@ -31,6 +33,7 @@ from dpi_server.adapters.db.sandbox_repository import SqlSandboxRepository
 from dpi_server.adapters.db.snapshot import SqlSnapshotRepository
 from dpi_server.adapters.db.sqlite_inline import InlineConnection, InlineSqlite
 from dpi_server.domain.events import Event
+from dpi_server.domain.notification_payloads import Directory
 
 
 class SqlUnitOfWork:
@@ -44,6 +47,10 @@ class SqlUnitOfWork:
     With `inline` (SQLite), statements run on the loop thread through a sync connection
     (adapters/db/sqlite_inline.py); otherwise through the async engine (asyncpg, or aiosqlite
     when no inline path is given).
+
+    `on_cache_write` runs after a commit that wrote rows the hot-path cache is built from,
+    with the families written (adapters/db/cache_writes.py), so this process drops its
+    copies at once.
     """
 
     clients: SqlClientRepository
@@ -59,15 +66,22 @@ class SqlUnitOfWork:
     snapshots: SqlSnapshotRepository
 
     def __init__(
-        self, engine: AsyncEngine, *, write: bool = False, inline: InlineSqlite | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        write: bool = False,
+        inline: InlineSqlite | None = None,
+        on_cache_write: Callable[[frozenset[str]], None] | None = None,
     ) -> None:
         self._engine = engine
+        self._on_cache_write = on_cache_write
         self._write = write
         self._inline = inline
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._inline_conn: InlineConnection | None = None
         self._events: list[Event] = []
+        self._known: list[Directory] = []
 
     @property
     def connection(self) -> AsyncConnection:
@@ -120,31 +134,43 @@ class SqlUnitOfWork:
         try:
             if self._inline_conn is not None:
                 inline, self._inline_conn = self._inline_conn, None
+                take_mark(inline.sync_connection)  # rolled back: nothing changed
                 inline.close_now()
             elif self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
         finally:
             if self._conn is not None:
+                take_mark(self._conn.sync_connection)
                 await self._conn.close()
             self._conn = None
             self._tx = None
             self._events.clear()
+            self._known.clear()
         if isinstance(exc, DBAPIError):
             translated = translate(exc)
             if translated is not None:
                 raise translated from exc
 
-    def collect(self, events: Iterable[Event]) -> None:
+    def collect(self, events: Iterable[Event], known: Directory | None = None) -> None:
         self._events.extend(events)
+        if known is not None:
+            self._known.append(known)
 
     async def commit(self) -> None:
         if self._inline_conn is not None:
-            await write_events(cast(AsyncConnection, self._inline_conn), self._events)
+            await write_events(cast(AsyncConnection, self._inline_conn), self._events, self._known)
             self._events.clear()
             await self._inline_conn.commit()
+            self._committed(self._inline_conn.sync_connection)
             return
         assert self._conn is not None
-        await write_events(self._conn, self._events)
+        await write_events(self._conn, self._events, self._known)
         self._events.clear()
         assert self._tx is not None
         await self._tx.commit()
+        self._committed(self._conn.sync_connection)
+
+    def _committed(self, conn: Connection | None) -> None:
+        families = take_mark(conn)
+        if families and self._on_cache_write is not None:
+            self._on_cache_write(families)

@@ -22,7 +22,7 @@ from dpi_server.api.inputs import (
     required_datetime,
     slot_start,
 )
-from dpi_server.api.media import empty, items, ok
+from dpi_server.api.media import empty, items, ok, ok_bytes
 from dpi_server.api.schemas import BookSlotRequest, ReplaceSlotsRequest
 from dpi_server.domain import errors
 from dpi_server.domain.booking_rules import VisitDetails
@@ -134,13 +134,22 @@ async def get_slots(
 ) -> Response:
     """Free slots between start and end."""
     with_services = "slot.services" in request_with(request)
+    zone = scope.zone
+    if not with_services:
+        # The common form: its slots are kept rendered, one fragment each (services/cache.py).
+        fragments = await services.calendar.slot_answer(
+            scope,
+            required_datetime("start", start),
+            required_datetime("end", end),
+            wire_calendar.slot_fragments(zone),
+        )
+        return ok_bytes(wire_calendar.slots_body(fragments))
     found = await services.calendar.get_slots(
         scope,
         required_datetime("start", start),
         required_datetime("end", end),
         with_services=with_services,
     )
-    zone = scope.zone
     body = await off_loop(
         len(found) > HEAVY_RENDER,
         lambda: items([wire_calendar.slot(s, zone, with_services) for s in found]),
