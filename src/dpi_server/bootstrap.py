@@ -164,7 +164,7 @@ def build(
     scheduler = Scheduler(
         the_clock, delivery_service, AutoCancelService(uow, the_clock), shared_clock.refresh
     )
-    time_travel = TimeTravelService(shared_clock, scheduler)
+    time_travel = TimeTravelService(shared_clock, scheduler, uow)
 
     async def clock_to_real_time() -> None:
         await time_travel.real()

@@ -182,3 +182,22 @@ async def test_another_process_sees_a_change_within_a_second(
 
     assert response.status_code == 401
     assert second.services.clock.now() == moved
+
+
+async def test_two_operators_advancing_at_once_both_succeed_and_time_only_grows(
+    two_containers: tuple[Container, Container],
+) -> None:
+    first, second = two_containers
+    await first.services.time_travel.freeze()
+    start = (await second.services.time_travel.show()).now
+
+    await asyncio.gather(
+        first.services.time_travel.advance(timedelta(hours=1)),
+        second.services.time_travel.advance(timedelta(hours=2)),
+    )
+
+    shown = await first.services.time_travel.show()
+    assert shown.mode == "frozen"
+    assert shown.now >= start + timedelta(hours=2)
+    assert shown.now <= start + timedelta(hours=3)
+    assert (await second.services.time_travel.show()).now == shown.now

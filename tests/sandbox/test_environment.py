@@ -3,6 +3,8 @@ facility an active production client holds (domain/environments.py, issue #10 it
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from dpi_server.domain.actors import DoctorActor, OperatorActor, PatientActor
@@ -19,6 +21,43 @@ MARKETPLACE_SIDE = [PatientActor(), DoctorActor()]
 
 async def production(api: Api, estate: TestEstate) -> None:
     await api.container.services.clients.set_environment(estate.client_id, PRODUCTION)
+
+
+@pytest.fixture(autouse=True)
+async def back_to_sandbox(api: Api) -> AsyncIterator[None]:
+    """The session's database is shared: a production client left behind would close the
+    clock and reset to every later test."""
+    yield
+    clients = api.container.services.clients
+    for client, _facilities in await clients.list():
+        if client.environment == PRODUCTION:
+            await clients.set_environment(client.client_id, SANDBOX)
+
+
+class TestTimeTravel:
+    async def test_the_clock_only_goes_back_to_real_time_with_a_production_client(
+        self, api: Api, estate: TestEstate
+    ) -> None:
+        headers = await api.operator_headers()
+        await production(api, estate)
+
+        for path, body in (
+            ("/_sandbox/clock/freeze", None),
+            ("/_sandbox/clock/advance", {"duration": "PT1M"}),
+            ("/_sandbox/clock/set", {"at": "2030-01-01T00:00:00+00:00"}),
+        ):
+            refused = await api.http.post(path, json=body, headers=headers)
+            assert refused.status_code == 409, (path, refused.text)
+            assert "production" in refused.json()["message"]
+        before = api.clock.now()
+        assert (await api.http.get("/_sandbox/clock", headers=headers)).json()["mode"] == "real"
+        assert (await api.http.post("/_sandbox/clock/real", headers=headers)).status_code == 200
+        assert api.clock.now() == before
+
+        await api.container.services.clients.set_environment(estate.client_id, SANDBOX)
+        frozen = await api.http.post("/_sandbox/clock/freeze", headers=headers)
+        assert frozen.status_code == 200, frozen.text
+        await api.http.post("/_sandbox/clock/real", headers=headers)
 
 
 class TestScopes:

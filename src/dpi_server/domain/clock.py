@@ -42,7 +42,10 @@ class ClockState:
             raise errors.ClockCannotGoBack(instant.isoformat(), current.isoformat())
         if self.mode == FROZEN:
             return replace(self, frozen_at=instant)
-        offset = instant - real
+        return self.running_with(instant - real)
+
+    def running_with(self, offset: timedelta) -> ClockState:
+        """Running, `offset` ahead of real time (no offset is real time)."""
         mode = REAL if offset == timedelta(0) else OFFSET
         return replace(self, mode=mode, frozen_at=None, offset=offset)
 

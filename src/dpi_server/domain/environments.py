@@ -37,3 +37,10 @@ class ResetWithProductionClients(Conflict):
         "Reset is refused while an active production API client exists: it would erase "
         "production data. Revoke the production clients (or set them to sandbox) first."
     )
+
+
+class TimeTravelWithProductionClients(Conflict):
+    message = (
+        "The clock cannot be frozen, set or advanced while an active production API client "
+        "exists: its tokens, retries and copies run on real time. Back to real time is allowed."
+    )

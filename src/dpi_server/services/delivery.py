@@ -2,8 +2,9 @@
 "One scheduler"): push attempts and retries, 72-hour pull expiry, 14-day purge, stale slot
 holds and endpoint health checks.
 
-`run_due()` does what is due at the clock's now and returns; the worker loop
-(`workers/dispatcher.py`) calls it again and again in real time, tests call it after moving
+`run_due()` does what is due at the clock's now and returns; the one scheduler
+(`services/scheduler.py`) calls it with the other due work, again and again in real time
+(`workers/dispatcher.py`) or at each due time under time travel; tests call it after moving
 a `FakeClock`. Claim, send and record are three steps, and only the first and the last touch
 the database: no transaction is open while a vendor is being called. A copy whose claim is
 lost in a crash is claimed again when its lease runs out, so delivery is at least once.
