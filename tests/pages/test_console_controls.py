@@ -66,7 +66,9 @@ class Vendor:
 
 
 @pytest.fixture
-async def vendor(api: Api) -> Vendor:
+async def vendor(api: Api) -> AsyncIterator[Vendor]:
+    """Revoked afterwards: a live production client left behind would stop every later
+    test's time travel and reset."""
     services = api.container.services
     created = await services.clients.create("Vendor A", "pl")
     issued = await services.auth.issue_token(
@@ -75,7 +77,8 @@ async def vendor(api: Api) -> Vendor:
         client_id=created.client.client_id,
         client_secret=created.client_secret,
     )
-    return Vendor(created.client.client_id, {"Authorization": f"Bearer {issued.access_token}"})
+    yield Vendor(created.client.client_id, {"Authorization": f"Bearer {issued.access_token}"})
+    await services.clients.revoke(created.client.client_id)
 
 
 def forms_of(vendor: Vendor) -> list[tuple[str, dict[str, Any]]]:
@@ -471,6 +474,22 @@ class TestClock:
         assert answer.status_code == status
         assert 'role="alert"' in answer.text
         assert message in answer.text
+        assert await clock_view(api) == before
+
+    async def test_a_live_production_client_refuses_time_travel(
+        self, api: Api, vendor: Vendor
+    ) -> None:
+        """Its tokens and retries run on real time: advance is refused with the reason."""
+        await sign_in(api)
+        await api.container.services.clients.set_environment(vendor.client_id, "production")
+        before = await clock_view(api)
+
+        answer = await api.http.post(
+            "/console/clock/advance", data={"duration": "PT1H"}, headers=SAME_ORIGIN
+        )
+
+        assert answer.status_code == 409
+        assert "while an active production API client exists" in answer.text
         assert await clock_view(api) == before
 
     async def test_set_freeze_and_back_to_real_time(self, api: Api) -> None:

@@ -260,9 +260,12 @@ async def test_a_new_clients_secret_is_shown_once_and_copied(
 
     await page.click("#new-client button[type=submit]")
     secret = await page.inner_text("#secret-value")
-    await page.click(f"button.copy[data-copy='{secret}']")
+    button = page.locator(f"button.copy[data-copy='{secret}']")
+    await button.click()
 
-    await page.wait_for_function("() => navigator.clipboard.readText().then(t => t.length > 0)")
+    await page.wait_for_function(
+        "b => b.textContent === 'Copied'", arg=await button.element_handle()
+    )
     assert await page.evaluate("navigator.clipboard.readText()") == secret
     assert "shown this once" in await page.inner_text("main")
     assert browser.problems == []
