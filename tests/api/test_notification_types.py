@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from dpi_server.domain.notifications import OPTIONAL_EVENTS
+from dpi_server.services.access import DoctorRef
 from dpi_server.services.address_services import AddressServiceChanges, NewAddressService
 from dpi_server.services.calendar import NewBreak
+from dpi_server.services.estate_admin import NewAddress
 from tests.api.calendar_support import WED, at
 from tests.api.notification_support import (
     DOCTOR,
@@ -93,7 +95,8 @@ async def produce_every_type(m: Marketplace) -> None:
     await services.address_services.delete(service_scope)
     await services.marketplace.change_commercial_type(scope, "saas-only")
     f, d, _ = estate.extra["address_paths"][0]
-    new_address = await services.marketplace.assign_address(DOCTOR, f, d, **_address_fields())
+    doctor = await services.access.doctor(DOCTOR, DoctorRef(f, d))
+    new_address = await services.marketplace.assign_address(doctor, NewAddress(**_address_fields()))
     new_scope = await services.access.address(DOCTOR, type(ref(estate))(f, d, new_address.id))
     await services.marketplace.unassign_address(new_scope)
     # The visit has started: presence can be marked (Tuesday 11:00 local).

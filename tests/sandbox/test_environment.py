@@ -3,14 +3,13 @@ facility an active production client holds (domain/environments.py, issue #10 it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from dpi_server.domain.actors import DoctorActor, OperatorActor, PatientActor
 from dpi_server.domain.environments import PRODUCTION, SANDBOX, ProductionEstate
 from dpi_server.domain.errors import FieldErrors
 from dpi_server.services.access import DoctorRef, FacilityRef
+from dpi_server.services.estate_admin import NewAddress
 from dpi_server.testing.estate import TestEstate
 from tests.api.notification_support import DOCTOR, PATIENT, Marketplace, ref
 from tests.api.support import success
@@ -21,17 +20,6 @@ MARKETPLACE_SIDE = [PatientActor(), DoctorActor()]
 
 async def production(api: Api, estate: TestEstate) -> None:
     await api.container.services.clients.set_environment(estate.client_id, PRODUCTION)
-
-
-@pytest.fixture(autouse=True)
-async def back_to_sandbox(api: Api) -> AsyncIterator[None]:
-    """The session's database is shared: a production client left behind would close the
-    clock and reset to every later test."""
-    yield
-    clients = api.container.services.clients
-    for client, _facilities in await clients.list():
-        if client.environment == PRODUCTION:
-            await clients.set_environment(client.client_id, SANDBOX)
 
 
 class TestTimeTravel:
@@ -187,15 +175,16 @@ class TestMarketplaceCalls:
     async def test_a_doctor_cannot_add_an_address_at_a_production_facility(
         self, api: Api, estate: TestEstate
     ) -> None:
-        """MarketplaceService.assign_address checks the facility itself (it takes raw ids)."""
+        """assign_address takes a doctor scope, and a doctor's scope at a production
+        facility is refused; the operator's is not."""
         await production(api, estate)
         f, d, _a = estate.extra["address_paths"][0]
+        access = api.container.services.access
 
         with pytest.raises(ProductionEstate):
-            await api.container.services.marketplace.assign_address(
-                DOCTOR, f, d, name="New", commercial_type="premium"
-            )
+            await access.doctor(DOCTOR, DoctorRef(f, d))
+        scope = await access.doctor(OperatorActor(), DoctorRef(f, d))
         created = await api.container.services.marketplace.assign_address(
-            OperatorActor(), f, d, name="By the operator", commercial_type="premium"
+            scope, NewAddress(name="By the operator", commercial_type="premium")
         )
         assert created.facility_id == f

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from dpi_server.cli import clients, estate, notifications, sandbox
+from dpi_server.cli import clients, estate, marketplace, marketplace_doctor, notifications, sandbox
 from dpi_server.cli.postman import postman
 from dpi_server.cli.serve import serve
 
@@ -24,6 +24,8 @@ app.add_typer(notifications.app, name="notifications")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(estate.app, name="estate")
 app.command("seed")(estate.seed)
+marketplace.app.add_typer(marketplace_doctor.doctor, name="doctor")
+app.add_typer(marketplace.app, name="marketplace")
 app.command("postman")(postman)
 
 

@@ -94,6 +94,9 @@ def _message(response: httpx.Response) -> str:
     if not isinstance(body, dict):
         return str(body)
     message = str(body.get("message", ""))
+    if body.get("error_code") is not None:
+        # A real-time client's denial of a patient's booking or move.
+        message += f" (error_code {body['error_code']})"
     errors = body.get("errors")
     if isinstance(errors, dict) and errors:
         details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in errors.items())

@@ -15,10 +15,18 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from dpi_server.domain import errors
-from dpi_server.domain.actors import Actor, IntegrationActor, author_value, origin_of
+from dpi_server.domain.actors import (
+    Actor,
+    IntegrationActor,
+    PatientActor,
+    author_value,
+    origin_of,
+)
 from dpi_server.domain.bookings import (
     ABSENT,
     BOOKED,
+    CONFIRMED_BY_ADMIN,
+    CONFIRMED_BY_USER,
     PAYMENT_STATUSES,
     PRESENT,
     Booking,
@@ -173,9 +181,15 @@ def book(
         is_recurring=details.is_recurring,
         insurance_provider_id=details.insurance_provider_id,
         insurance_plan_id=details.insurance_plan_id,
-        visit_payment=details.visit_payment,
+        visit_payment=details.visit_payment or pays_online(target.address, actor),
         created_by_client_pk=_client_pk(actor),
     )
+
+
+def pays_online(address: Address, actor: Actor) -> bool:
+    """A patient booking on the marketplace at an address with online payment is sent to pay
+    (behaviour.md §9 "Payments"); the doctor's and the API's bookings are not."""
+    return isinstance(actor, PatientActor) and address.visit_payment
 
 
 def booked(booking: Booking, actor: Actor, now: datetime) -> SlotBooked:
@@ -252,8 +266,18 @@ def moved(old: Booking, new: Booking, actor: Actor, now: datetime) -> BookingMov
     )
 
 
-def confirm(booking: Booking, confirmed_by: str, actor: Actor, now: datetime) -> Changed[Booking]:
-    confirmed = booking.confirm(confirmed_by, now)
+def confirmer(actor: Actor, asked: str | None) -> str:
+    """`confirmed_by` of a confirmation: an API client says who (§8.6); on the marketplace it
+    is who acts, the patient (`user`) or the doctor's calendar (`admin`)."""
+    if isinstance(actor, IntegrationActor) or asked:
+        return asked or ""
+    return CONFIRMED_BY_USER if isinstance(actor, PatientActor) else CONFIRMED_BY_ADMIN
+
+
+def confirm(
+    booking: Booking, confirmed_by: str | None, actor: Actor, now: datetime
+) -> Changed[Booking]:
+    confirmed = booking.confirm(confirmer(actor, confirmed_by), now)
     return Changed(
         confirmed,
         (

@@ -9,7 +9,9 @@ from dpi_server.domain import errors
 
 BOOKED = "booked"
 CANCELED = "canceled"
-CONFIRMERS = ("user", "admin")
+CONFIRMED_BY_USER = "user"
+CONFIRMED_BY_ADMIN = "admin"
+CONFIRMERS = (CONFIRMED_BY_USER, CONFIRMED_BY_ADMIN)
 PRESENT = "present"
 ABSENT = "absent"
 # Payments that no longer hold money (behaviour.md §8.6: they do not block a move).

@@ -334,6 +334,16 @@ class CalendarAlreadyEnabled(Conflict):
     message = "Calendar already enabled"
 
 
+class AddressAlreadyAssigned(Conflict):
+    """The marketplace side re-assigns only an address the doctor was unassigned from."""
+
+    message = "The address is already assigned to the doctor"
+
+
+class AddressAlreadyUnassigned(Conflict):
+    message = "The address is already unassigned from the doctor"
+
+
 class CalendarAlreadyDisabled(Conflict):
     message = "Calendar already disabled"
 

@@ -125,21 +125,20 @@ class BookingService:
             return await _view(uow, found.booking, chain=True)
 
     # --- change -----------------------------------------------------------------------------
-    async def cancel(self, found: BookingScope, reason: str | None) -> None:
-        """cancelBooking: 204; 400 when the visit is not booked (§8.6)."""
+    async def cancel(self, found: BookingScope, reason: str | None) -> Booking:
+        """cancelBooking: 204; 400 when the visit is not booked (§8.6). Returns the visit as
+        changed, as every command below does."""
         if not found.at.may_edit(found.booking.facility_id):
             raise errors.UnableToCancelForAddress()
 
-        async def attempt() -> None:
+        async def attempt() -> Booking:
             async with self._uow(write=True) as uow:
                 await uow.calendar.lock_address(found.booking.address_id)
                 booking = await _current(uow, found.booking)
                 change = rules.cancel(booking, found.at.actor, self._clock.now(), reason)
-                await uow.bookings.save(change.value)
-                uow.collect(change.events)
-                await uow.commit()
+                return await _store(uow, change)
 
-        await retrying(attempt)
+        return await retrying(attempt)
 
     async def move(
         self, found: BookingScope, request: MoveBooking, *, hold: str | None = None
@@ -166,50 +165,42 @@ class BookingService:
 
         return await retrying(attempt)
 
-    async def confirm(self, found: BookingScope, confirmed_by: str | None) -> None:
+    async def confirm(self, found: BookingScope, confirmed_by: str | None) -> Booking:
         """confirmBooking: 204; 400 bad confirmed_by, the four 409s (§8.6)."""
         if not found.at.may_edit(found.booking.facility_id):
             raise errors.ConfirmBookingInvalidIntegration()
 
-        async def attempt() -> None:
+        async def attempt() -> Booking:
             async with self._uow(write=True) as uow:
                 booking = await _current(uow, found.booking)
-                change = rules.confirm(
-                    booking, confirmed_by or "", found.at.actor, self._clock.now()
-                )
-                await uow.bookings.save(change.value)
-                uow.collect(change.events)
-                await uow.commit()
+                change = rules.confirm(booking, confirmed_by, found.at.actor, self._clock.now())
+                return await _store(uow, change)
 
-        await retrying(attempt)
+        return await retrying(attempt)
 
-    async def mark_presence(self, found: BookingScope, present: bool) -> None:
+    async def mark_presence(self, found: BookingScope, present: bool) -> Booking:
         """Presence (§10): 204; 409 canceled, 400 future."""
 
-        async def attempt() -> None:
+        async def attempt() -> Booking:
             async with self._uow(write=True) as uow:
                 booking = await _current(uow, found.booking)
                 change = rules.mark_presence(booking, present, found.at.actor, self._clock.now())
-                await uow.bookings.save(change.value)
-                uow.collect(change.events)
-                await uow.commit()
+                return await _store(uow, change)
 
-        await retrying(attempt)
+        return await retrying(attempt)
 
-    async def change_payment_status(self, found: BookingScope, status: str) -> None:
+    async def change_payment_status(self, found: BookingScope, status: str) -> Booking:
         """The marketplace side's payment provider reports a new status for a paid visit."""
 
-        async def attempt() -> None:
+        async def attempt() -> Booking:
             async with self._uow(write=True) as uow:
                 booking = await _current(uow, found.booking)
                 change = rules.change_payment_status(
                     booking, status, found.at.actor, self._clock.now()
                 )
-                await uow.bookings.save(change.value)
-                uow.collect(change.events)
-                await uow.commit()
+                return await _store(uow, change)
 
-        await retrying(attempt)
+        return await retrying(attempt)
 
     async def request_opinion(self, scope: DoctorScope, phone: str | None) -> None:
         """requestOpinion (§8.6): matched on the patient's phone among this doctor's visits."""
@@ -353,6 +344,14 @@ async def lock_move_target(
     for address_id in sorted({source.id, target.id}):
         await uow.calendar.lock_address(address_id)
     return target, doctor
+
+
+async def _store(uow: UnitOfWork, change: rules.Changed[Booking]) -> Booking:
+    """Save a changed visit with its events and commit."""
+    await uow.bookings.save(change.value)
+    uow.collect(change.events)
+    await uow.commit()
+    return change.value
 
 
 async def _current(uow: UnitOfWork, seen: Booking) -> Booking:

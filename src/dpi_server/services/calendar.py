@@ -289,8 +289,9 @@ class CalendarService:
 
         return await retrying(attempt)
 
-    async def move_break(self, found: BreakScope, since: datetime, till: datetime) -> None:
-        """204; 422 same range or till before since; coupled breaks move too (§8.4)."""
+    async def move_break(self, found: BreakScope, since: datetime, till: datetime) -> CalendarBreak:
+        """204; 422 same range or till before since; coupled breaks move too (§8.4).
+        Returns the break as moved."""
         found.at.require_editable()
         current = found.calendar_break
         validate_move(current.since, current.till, since, till, found.at.zone)
@@ -306,6 +307,7 @@ class CalendarService:
                 await uow.commit()
 
         await retrying(attempt)
+        return replace(current, since=since, till=till)
 
     async def delete_break(self, found: BreakScope) -> None:
         found.at.require_editable()

@@ -161,7 +161,7 @@ class EstateAdminService:
         self, _actor: OperatorActor, facility_id: int, doctor_id: int, address: NewAddress
     ) -> int:
         """An address of a doctor in one of the doctor's facilities."""
-        _check_address(address)
+        check_new_address(address)
         async with self._uow(write=True) as uow:
             doctor = await uow.directory.get_doctor(doctor_id)
             if doctor is None or facility_id not in doctor.facility_ids:
@@ -178,7 +178,7 @@ class EstateAdminService:
         it and no notification is due; the address services raise no events."""
         _check_locale(locale)
         for seeded in plan.doctors:
-            _check_address(seeded.address)
+            check_new_address(seeded.address)
         assert self._clock is not None, "bulk seeding needs the clock"
         now = self._clock.now()
         doctor_ids: list[int] = []
@@ -245,13 +245,14 @@ class EstateAdminService:
             return await uow.estate_writer.count_facilities() == 0
 
 
-def _check_locale(locale: str) -> None:
-    if locale not in LOCALES:
-        raise errors.FieldErrors({"locale": [f"One of {', '.join(sorted(LOCALES))}."]})
-
-
-def _check_address(address: NewAddress) -> None:
+def check_new_address(address: NewAddress) -> None:
+    """The address's vocabularies: 400 with a field map otherwise."""
     if address.commercial_type not in COMMERCIAL_TYPES:
         raise errors.FieldErrors({"commercial_type": [f"One of {', '.join(COMMERCIAL_TYPES)}."]})
     if address.insurance_support not in INSURANCE_SUPPORT:
         raise errors.FieldErrors({"insurance_support": [f"One of {', '.join(INSURANCE_SUPPORT)}."]})
+
+
+def _check_locale(locale: str) -> None:
+    if locale not in LOCALES:
+        raise errors.FieldErrors({"locale": [f"One of {', '.join(sorted(LOCALES))}."]})

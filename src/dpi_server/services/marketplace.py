@@ -16,13 +16,13 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from dpi_server.domain import booking_rules as rules
 from dpi_server.domain import errors
 from dpi_server.domain.actors import Actor, PatientActor, origin_of
+from dpi_server.domain.calendar import slot_at
 from dpi_server.domain.change_events import commercial_type_changed
 from dpi_server.domain.directory import COMMERCIAL_TYPES, Address
 from dpi_server.domain.events import AddressAssigned, AddressUnassigned, at_address
@@ -40,7 +40,8 @@ from dpi_server.domain.notifications import (
     is_delivered,
 )
 from dpi_server.domain.timefmt import format_datetime
-from dpi_server.services.access import AddressScope, BookingScope, refuse_production
+from dpi_server.services.access import AddressScope, BookingScope, DoctorScope
+from dpi_server.services.availability import load_availability
 from dpi_server.services.bookings import (
     BookingService,
     BookingView,
@@ -50,6 +51,7 @@ from dpi_server.services.bookings import (
     plan_move,
 )
 from dpi_server.services.delivery import push_headers
+from dpi_server.services.estate_admin import NewAddress, check_new_address
 from dpi_server.services.notification_ports import WebhookSender
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWork, UnitOfWorkFactory
@@ -211,38 +213,81 @@ class MarketplaceService:
 
         return await retrying(attempt)
 
-    async def assign_address(
-        self, actor: Actor, facility_id: int, doctor_id: int, **fields: Any
-    ) -> Address:
-        """A new address of the doctor at the facility: `address-assigned`."""
+    async def assign_address(self, scope: DoctorScope, new: NewAddress) -> Address:
+        """A new address of the doctor at the scope's facility: `address-assigned`."""
+        check_new_address(new)
 
         async def attempt() -> Address:
             async with self._uow(write=True) as uow:
-                await refuse_production(uow, actor, facility_id)
-                address_id = await uow.estate_writer.add_address(facility_id, doctor_id, **fields)
+                address_id = await uow.estate_writer.add_address(
+                    scope.facility.id, scope.doctor.id, **asdict(new)
+                )
                 created = await uow.directory.get_address(address_id)
                 assert created is not None
-                context = at_address(created, origin_of(actor), self._clock.now())
+                context = at_address(created, origin_of(scope.actor), self._clock.now())
                 uow.collect([AddressAssigned(context=context, address=created)])
                 await uow.commit()
             return created
 
         return await retrying(attempt)
 
-    async def unassign_address(self, scope: AddressScope) -> None:
-        """The doctor no longer works at the address: it is disabled (no calendar can be
-        enabled there) and `address-unassigned` is raised."""
+    async def reassign_address(self, scope: AddressScope) -> Address:
+        """The doctor works at an address again after it was unassigned: it is enabled and
+        `address-assigned` is raised; 409 when it is assigned already."""
+        return await self._set_assigned(scope, True)
 
-        async def attempt() -> None:
+    async def unassign_address(self, scope: AddressScope) -> Address:
+        """The doctor no longer works at the address: it is disabled (no calendar can be
+        enabled there) and `address-unassigned` is raised; 409 when it is unassigned already."""
+        return await self._set_assigned(scope, False)
+
+    async def _set_assigned(self, scope: AddressScope, assigned: bool) -> Address:
+        async def attempt() -> Address:
             async with self._uow(write=True) as uow:
-                await uow.directory.update_address(scope.address.id, is_enabled=False)
+                current = await uow.directory.get_address(scope.address.id)
+                assert current is not None
+                if current.is_enabled == assigned:
+                    raise (
+                        errors.AddressAlreadyAssigned()
+                        if assigned
+                        else errors.AddressAlreadyUnassigned()
+                    )
+                await uow.directory.update_address(scope.address.id, is_enabled=assigned)
                 updated = await uow.directory.get_address(scope.address.id)
                 assert updated is not None
                 context = at_address(updated, origin_of(scope.actor), self._clock.now())
-                uow.collect([AddressUnassigned(context=context, address=updated)])
+                event = AddressAssigned if assigned else AddressUnassigned
+                uow.collect([event(context=context, address=updated)])
                 await uow.commit()
+            return updated
 
-        await retrying(attempt)
+        return await retrying(attempt)
+
+    async def offered_duration(
+        self, scope: AddressScope, start: datetime, address_service_id: int
+    ) -> int:
+        """How long a visit of this service lasts when booked in the slot at `start`: a
+        patient picks a slot, not a duration. A slot that does not offer the service is
+        bookSlot's 404s (unknown service, no such slot, service not supported)."""
+        async with self._uow() as uow:
+            service = await uow.address_services.get(address_service_id)
+            if (
+                service is None
+                or service.deleted_at is not None
+                or service.address_id != scope.address.id
+            ):
+                raise errors.ServiceDoesNotExist()
+            availability = await load_availability(
+                uow, scope.address.id, start, start + timedelta(minutes=1)
+            )
+        slot = slot_at(availability.periods, availability.busy, start, self._clock.now())
+        shown = format_datetime(start, scope.zone)
+        if slot is None:
+            raise errors.UnableToPerformBookingWithSlot(shown)
+        for offered in slot.services:
+            if offered.address_service_id == address_service_id:
+                return offered.duration
+        raise errors.UnableToPerformBookingWithService(shown, address_service_id)
 
 
 def _error_code(body: bytes, content_type: str) -> int | None:

@@ -155,7 +155,8 @@ async def delete_slots(scope: AddressDep, date: str, services: ServicesDep) -> R
     return empty(204)
 
 
-def _book_request(body: BookSlotRequest, zone: ZoneInfo) -> BookSlot:
+def book_request(body: BookSlotRequest, zone: ZoneInfo) -> BookSlot:
+    """bookSlot's body as the use case's input (the sandbox's bookings read it too)."""
     p = body.patient
     patient = Patient(
         name=p.name,
@@ -195,5 +196,5 @@ async def book_slot(
     body: BookSlotRequest = json_body(BookSlotRequest, address_scope),
 ) -> Response:
     """Book the free slot starting at `start`: 200 with the booking."""
-    view = await services.bookings.book(scope, slot_start(start), _book_request(body, scope.zone))
+    view = await services.bookings.book(scope, slot_start(start), book_request(body, scope.zone))
     return ok(wire_calendar.booked_slot(view, scope.zone, request_with(request)))

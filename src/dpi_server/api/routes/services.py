@@ -29,6 +29,40 @@ With = Query(default=None, alias="with", description=WITH_DESCRIPTION)
 A = "/facilities/{facility_id}/doctors/{doctor_id}/addresses/{address_id}"
 
 
+def new_address_service(body: AddAddressServiceRequest) -> NewAddressService:
+    """addAddressService's body as the use case's input (the sandbox's doctor reads it too)."""
+    ages = body.allowed_patients
+    return NewAddressService(
+        service_id=body_id(body.service_id),
+        is_price_from=body.is_price_from,
+        price=body.price,
+        description=body.description,
+        is_visible=body.is_visible,
+        default_duration=body.default_duration,
+        allowed_patients=None if ages is None else (ages.minimum_age, ages.maximum_age),
+        custom_name=body.custom_name,
+    )
+
+
+def address_service_changes(body: UpdateAddressServiceRequest) -> AddressServiceChanges:
+    """A PATCH body: keys left out are `UNSET`."""
+    given = body.model_fields_set
+    ages = body.allowed_patients
+    return AddressServiceChanges(
+        is_price_from=body.is_price_from if "is_price_from" in given else UNSET,
+        price=body.price if "price" in given else UNSET,
+        description=body.description if "description" in given else UNSET,
+        default_duration=body.default_duration if "default_duration" in given else UNSET,
+        is_visible=body.is_visible if "is_visible" in given else UNSET,
+        allowed_patients=(
+            (None if ages is None else (ages.minimum_age, ages.maximum_age))
+            if "allowed_patients" in given
+            else UNSET
+        ),
+        custom_name=body.custom_name if "custom_name" in given else UNSET,
+    )
+
+
 @router.get("/services", operation_id="getServices")
 async def get_services(
     request: Request,
@@ -83,20 +117,7 @@ async def add_address_service(
     body: AddAddressServiceRequest = json_body(AddAddressServiceRequest, address_scope),
 ) -> Response:
     """Add a dictionary service to the address: 201, `Location` and the new service."""
-    ages = body.allowed_patients
-    created = await services.address_services.add(
-        scope,
-        NewAddressService(
-            service_id=body_id(body.service_id),
-            is_price_from=body.is_price_from,
-            price=body.price,
-            description=body.description,
-            is_visible=body.is_visible,
-            default_duration=body.default_duration,
-            allowed_patients=None if ages is None else (ages.minimum_age, ages.maximum_age),
-            custom_name=body.custom_name,
-        ),
-    )
+    created = await services.address_services.add(scope, new_address_service(body))
     location = str(request.url).split("?", 1)[0].rstrip("/") + f"/{created.id}"
     return ok(
         wire.address_service(created, request_with(request)),
@@ -129,22 +150,7 @@ async def update_address_service(
     ),
 ) -> Response:
     """Partly update an address service; keys left out stay as they are."""
-    given = body.model_fields_set
-    ages = body.allowed_patients
-    changes = AddressServiceChanges(
-        is_price_from=body.is_price_from if "is_price_from" in given else UNSET,
-        price=body.price if "price" in given else UNSET,
-        description=body.description if "description" in given else UNSET,
-        default_duration=body.default_duration if "default_duration" in given else UNSET,
-        is_visible=body.is_visible if "is_visible" in given else UNSET,
-        allowed_patients=(
-            (None if ages is None else (ages.minimum_age, ages.maximum_age))
-            if "allowed_patients" in given
-            else UNSET
-        ),
-        custom_name=body.custom_name if "custom_name" in given else UNSET,
-    )
-    updated = await services.address_services.update(found, changes)
+    updated = await services.address_services.update(found, address_service_changes(body))
     return ok(wire.address_service(updated, request_with(request)))
 
 

@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dpi_server.sandbox.api import clients, clock, estate, reset, status
+from dpi_server.domain.notifications import BookingDeniedByVendor
+from dpi_server.sandbox.api import (
+    clients,
+    clock,
+    estate,
+    marketplace_doctor,
+    marketplace_patient,
+    reset,
+    status,
+)
 from dpi_server.sandbox.api.auth import SANDBOX_PREFIX, SANDBOX_TAG
+from dpi_server.sandbox.api.marketplace_scopes import vendor_refused
 
 __all__ = ["SANDBOX_PREFIX", "SANDBOX_TAG", "install_sandbox_api"]
 
 
 def install_sandbox_api(app: FastAPI) -> None:
-    for module in (status, clock, clients, estate, reset):
+    for module in (status, clock, clients, estate, reset, marketplace_patient, marketplace_doctor):
         app.include_router(module.router, prefix=SANDBOX_PREFIX)
+    # The real-time gate's denial answers with the vendor's code (only patients are gated).
+    app.add_exception_handler(BookingDeniedByVendor, vendor_refused)

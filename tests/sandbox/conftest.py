@@ -1,0 +1,22 @@
+"""Fixtures of the sandbox tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from dpi_server.domain.environments import PRODUCTION, SANDBOX
+from tests.conftest import Api
+
+
+@pytest.fixture
+async def api(api: Api) -> AsyncIterator[Api]:
+    """The app as everywhere, and afterwards every production client put back to sandbox:
+    the session's database is shared by the tests of a worker, and a production client left
+    behind would close time travel and reset to every later one."""
+    yield api
+    clients = api.container.services.clients
+    for client, _facilities in await clients.list():
+        if client.environment == PRODUCTION and client.usable:
+            await clients.set_environment(client.client_id, SANDBOX)
