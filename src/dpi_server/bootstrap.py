@@ -42,7 +42,10 @@ from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.delivery import DeliveryConfig, DeliveryService
 from dpi_server.services.directory import DirectoryService
 from dpi_server.services.estate_admin import EstateAdminService
+from dpi_server.services.fault_sender import FaultingSender
+from dpi_server.services.faults import PUSH, REALTIME, FaultInjector
 from dpi_server.services.insurance import InsuranceService
+from dpi_server.services.journal import RequestJournal
 from dpi_server.services.leadership import Lease
 from dpi_server.services.marketplace import MarketplaceService
 from dpi_server.services.notification_ports import WebhookSender
@@ -143,6 +146,9 @@ def build(
         outbound = http_sender
     else:
         outbound = sender
+    # Sandbox faults reach outbound calls through the sender port (services/fault_sender.py).
+    faults = FaultInjector()
+    journal = RequestJournal(size=settings.journal_size, body_bytes=settings.journal_body_bytes)
     bookings = BookingService(uow, the_clock)
     calendar = CalendarService(uow, the_clock)
     rate_limiter = RateLimiter(store)
@@ -160,7 +166,9 @@ def build(
         health_checks=settings.notify_health_checks,
     )
 
-    delivery_service = DeliveryService(uow, the_clock, outbound, delivery_config)
+    delivery_service = DeliveryService(
+        uow, the_clock, FaultingSender(outbound, faults, PUSH), delivery_config
+    )
     scheduler = Scheduler(
         the_clock, delivery_service, AutoCancelService(uow, the_clock), shared_clock.refresh
     )
@@ -170,6 +178,8 @@ def build(
         await time_travel.real()
 
     reset.on_reset("clock back to real time", clock_to_real_time)
+    reset.on_reset("faults off", faults.clear)
+    reset.on_reset("request journal", journal.clear)
     services = Services(
         clock=the_clock,
         uow=uow,
@@ -187,7 +197,11 @@ def build(
         notification_admin=NotificationAdminService(uow, the_clock),
         delivery=delivery_service,
         marketplace=MarketplaceService(
-            uow, the_clock, bookings, outbound, settings.notify_realtime_timeout_seconds
+            uow,
+            the_clock,
+            bookings,
+            FaultingSender(outbound, faults, REALTIME),
+            settings.notify_realtime_timeout_seconds,
         ),
         # The operator's sessions last 12 hours of the wall clock: time travel on the
         # console must not sign the operator out (or in for longer).
@@ -195,6 +209,8 @@ def build(
         scheduler=scheduler,
         time_travel=time_travel,
         reset=reset,
+        faults=faults,
+        journal=journal,
     )
     return Container(
         settings=settings,

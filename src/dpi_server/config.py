@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # Also accepted as the sandbox's operator token, besides the ones stored in the database
     # (`dpi serve` stores the demo-credentials.json one on first run).
     operator_token: str | None = Field(default=None, repr=False)
+    # The sandbox's request journal, per process: entries kept per client, body bytes kept.
+    journal_size: int = Field(default=500, ge=1, le=100_000)
+    journal_body_bytes: int = Field(default=4096, ge=0, le=1024 * 1024)
     sql_echo: bool = False
     sqlite_inline: bool = Field(
         default=True,

@@ -371,3 +371,21 @@ class TestRedisStoreSpecifics:
             assert (await store.acquire("k", 1, 60, T0))[0] is True
         finally:
             await store.aclose()
+
+
+class TestPeek:
+    """`RateLimiter.peek` reads a client's window without counting (an injected 429's headers)."""
+
+    async def test_peek_reports_the_count_and_leaves_it_alone(self, limiter: RateLimiter) -> None:
+        principal = _principal(7, write_limit=5)
+        for _ in range(2):
+            assert await _allowed(limiter, principal, "POST")
+
+        peeked = [await limiter.peek(principal, "POST", T0) for _ in range(3)]
+        counted = await limiter.check(principal, "POST", T0)
+
+        assert all(p is not None and (p.used, p.remaining) == (2, 3) for p in peeked)
+        assert peeked[0] is not None
+        assert peeked[0].reset_at == T0 + timedelta(minutes=1)
+        assert counted is not None
+        assert counted.used == 3

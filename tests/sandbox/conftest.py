@@ -1,13 +1,16 @@
-"""Fixtures of the sandbox tests."""
+"""Fixtures of the sandbox tests: the app (leaving no production client behind) and vendor
+endpoints answering every post the same way."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from dpi_server.domain.environments import PRODUCTION, SANDBOX
+from tests.api.notification_support import Receiver
 from tests.conftest import Api
+from tests.sandbox.support import receiver_answering
 
 
 @pytest.fixture
@@ -20,3 +23,13 @@ async def api(api: Api) -> AsyncIterator[Api]:
     for client, _facilities in await clients.list():
         if client.environment == PRODUCTION and client.usable:
             await clients.set_environment(client.client_id, SANDBOX)
+
+
+@pytest.fixture
+def receiver_204() -> Iterator[Receiver]:
+    yield from receiver_answering(204)
+
+
+@pytest.fixture
+def receiver_500() -> Iterator[Receiver]:
+    yield from receiver_answering(500)

@@ -81,6 +81,8 @@ class TestReset:
             "rate-limit counters",
             "replaceSlots in-flight markers",
             "clock back to real time",
+            "faults off",
+            "request journal",
         ]
         assert set(seeded) >= {x.name for x in snapshot_tables()}
 

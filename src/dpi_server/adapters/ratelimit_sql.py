@@ -120,18 +120,18 @@ class _SqlCounterStore:
         self, key: str, limit: int, window_seconds: int, now: datetime
     ) -> tuple[bool, int, datetime]:
         window = window_at(now, window_seconds)
-        if limit < 1:
-            return False, 0, window.end
-        params = {
-            "key": key,
-            "window_start": window.start_epoch,
-            "expires_ms": _epoch_ms(window.end),
-            "limit": limit,
-            "now_ms": _epoch_ms(now),
-        }
-        row = await self._run(_ACQUIRE, params)
-        if row is not None:
-            return True, int(row[0]), window.end
+        # A limit below 1 refuses without counting: it reads the counter (RateLimiter.peek).
+        if limit >= 1:
+            params = {
+                "key": key,
+                "window_start": window.start_epoch,
+                "expires_ms": _epoch_ms(window.end),
+                "limit": limit,
+                "now_ms": _epoch_ms(now),
+            }
+            row = await self._run(_ACQUIRE, params)
+            if row is not None:
+                return True, int(row[0]), window.end
         held = await self._run(_USED, {"key": key})
         used = int(held[0]) if held is not None and held[1] == window.start_epoch else 0
         return False, used, window.end

@@ -15,6 +15,8 @@ from dpi_server.api.clock_sync import ClockSyncMiddleware
 from dpi_server.api.contract import apply_contract
 from dpi_server.api.docs import install_docs
 from dpi_server.api.errors import install_error_handlers
+from dpi_server.api.faults import FaultMiddleware
+from dpi_server.api.journal import JournalMiddleware
 from dpi_server.api.middleware import (
     API_PREFIX,
     BearerAuthMiddleware,
@@ -22,6 +24,8 @@ from dpi_server.api.middleware import (
     HostGuardMiddleware,
     HttpsRedirectMiddleware,
 )
+from dpi_server.api.operations import OperationTable
+from dpi_server.api.request_id import install_request_id
 from dpi_server.api.routes import (
     addresses,
     bookings,
@@ -105,10 +109,15 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
         app.include_router(module.router, prefix=API_PREFIX)
     install_sandbox_api(app)
     install_pages(app, PagesOptions(credentials_file=opts.credentials_file))
+    app.state.operations = operations = OperationTable(app.routes)
 
     # Starlette applies add_middleware in reverse: the last added runs first.
     if opts.rate_limit is not None:
         app.add_middleware(_Wrap, wrap=opts.rate_limit)
+    # Sandbox faults and the journal: after authentication, before the rate limiter (a faulted
+    # request is not counted; the journal sees the quota headers and every injected answer).
+    app.add_middleware(FaultMiddleware, services=services_, operations=operations)
+    app.add_middleware(JournalMiddleware, services=services_)
     app.add_middleware(
         BearerAuthMiddleware,
         auth=lambda: services_.auth,
@@ -128,6 +137,8 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     app.add_middleware(ClockSyncMiddleware, sync=lambda: services_.time_travel.sync())
     if opts.outermost is not None:
         app.add_middleware(_Wrap, wrap=opts.outermost)
+    # Around everything, Starlette's error middleware included: X-Request-Id on every answer.
+    install_request_id(app)
     return app
 
 

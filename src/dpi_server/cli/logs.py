@@ -14,6 +14,8 @@ import logging.config
 import re
 from typing import Any
 
+from dpi_server.api.request_id import RequestIdLogFilter
+
 MASK = "***"
 
 _QUERY_SECRET = re.compile(
@@ -58,7 +60,11 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"redact": {"()": RedactSecrets}},
+        "filters": {
+            "redact": {"()": RedactSecrets},
+            # The access line ends with the request's X-Request-Id (api/request_id.py).
+            "request_id": {"()": RequestIdLogFilter},
+        },
         "formatters": {
             "default": {
                 "()": "uvicorn.logging.DefaultFormatter",
@@ -67,7 +73,10 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
             },
             "access": {
                 "()": "uvicorn.logging.AccessFormatter",
-                "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
+                "fmt": (
+                    '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
+                    " %(request_id)s"
+                ),
             },
         },
         "handlers": {
@@ -81,7 +90,7 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
                 "formatter": "access",
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stdout",
-                "filters": ["redact"],
+                "filters": ["redact", "request_id"],
             },
         },
         "root": {"handlers": ["default"], "level": level},

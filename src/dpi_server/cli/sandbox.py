@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from dpi_server.cli import sandbox_clock
+from dpi_server.cli import sandbox_clock, sandbox_faults, sandbox_journal
 from dpi_server.cli.common import console
 from dpi_server.cli.sandbox_client import (
     CredentialsOption,
@@ -57,3 +57,7 @@ def snapshot(
     with sandbox_client(target(credentials, url, token)) as sandbox:
         body = sandbox.call("POST", "snapshot")
     console.print(f"snapshot of {body['tables']} tables taken at {body['taken_at']}")
+
+
+app.add_typer(sandbox_faults.app, name="faults")
+app.command("journal")(sandbox_journal.journal)

@@ -112,18 +112,20 @@ class RateLimiter:
 
         None when limiting is disabled for the client: nothing is counted and no headers are due.
         """
-        policy = principal.rate_limit
-        if not policy.enabled:
+        if not principal.rate_limit.enabled:
             return None
-        kind = window_kind(method)
-        if kind is WindowKind.READ:
-            limit, seconds = policy.read_limit, policy.read_window_seconds
-        else:
-            limit, seconds = policy.write_limit, policy.write_window_seconds
-        # The window length is part of the key so that a changed policy starts a fresh counter
-        # instead of reading one that was sized for another window.
-        key = f"client:{principal.client_pk}:{kind.value}:{seconds}"
+        key, limit, seconds = _client_window(principal, method)
         return await self._count(key, limit, seconds, now)
+
+    async def peek(self, principal: Principal, method: str, now: datetime) -> Decision | None:
+        """The window `check` would count this request against, without counting it: what an
+        injected 429 reports (services/faults.py). None when limiting is disabled."""
+        if not principal.rate_limit.enabled:
+            return None
+        key, limit, seconds = _client_window(principal, method)
+        # A limit of 0 refuses, and a refused hit is never counted: a read of the counter.
+        _allowed, used, reset_at = await self._store.acquire(key, 0, seconds, now)
+        return decide(allowed=False, limit=limit, used=used, reset_at=reset_at, now=now)
 
     async def throttle(self, key: str, interval_seconds: int, now: datetime) -> Decision:
         """Allow one call per `interval_seconds`, measured from the call that was let through."""
@@ -184,3 +186,16 @@ class RateLimiter:
     async def _count(self, key: str, limit: int, window_seconds: int, now: datetime) -> Decision:
         allowed, used, window_end = await self._store.acquire(key, limit, window_seconds, now)
         return decide(allowed=allowed, limit=limit, used=used, reset_at=window_end, now=now)
+
+
+def _client_window(principal: Principal, method: str) -> tuple[str, int, int]:
+    """The counter key, limit and window length of `method` for `principal`."""
+    policy = principal.rate_limit
+    kind = window_kind(method)
+    if kind is WindowKind.READ:
+        limit, seconds = policy.read_limit, policy.read_window_seconds
+    else:
+        limit, seconds = policy.write_limit, policy.write_window_seconds
+    # The window length is part of the key so that a changed policy starts a fresh counter
+    # instead of reading one that was sized for another window.
+    return f"client:{principal.client_pk}:{kind.value}:{seconds}", limit, seconds

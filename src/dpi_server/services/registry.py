@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dpi_server.services.access import AccessService
 from dpi_server.services.address_services import AddressServicesService
@@ -13,7 +13,9 @@ from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.delivery import DeliveryService
 from dpi_server.services.directory import DirectoryService
 from dpi_server.services.estate_admin import EstateAdminService
+from dpi_server.services.faults import FaultInjector
 from dpi_server.services.insurance import InsuranceService
+from dpi_server.services.journal import RequestJournal
 from dpi_server.services.marketplace import MarketplaceService
 from dpi_server.services.notifications import NotificationAdminService, NotificationService
 from dpi_server.services.operator_auth import OperatorAuthService
@@ -50,3 +52,6 @@ class Services:
     time_travel: TimeTravelService
     # The sandbox's reset; parts with process state register hooks (`on_reset`).
     reset: ResetService
+    # In-process sandbox state (docs/decisions.md "Faults and the request journal").
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    journal: RequestJournal = field(default_factory=RequestJournal)

@@ -14,6 +14,8 @@ from dpi_server.sandbox.api import (
     clients,
     clock,
     estate,
+    faults,
+    journal,
     marketplace_doctor,
     marketplace_patient,
     reset,
@@ -26,7 +28,17 @@ __all__ = ["SANDBOX_PREFIX", "SANDBOX_TAG", "install_sandbox_api"]
 
 
 def install_sandbox_api(app: FastAPI) -> None:
-    for module in (status, clock, clients, estate, reset, marketplace_patient, marketplace_doctor):
+    for module in (
+        status,
+        clock,
+        clients,
+        estate,
+        reset,
+        faults,
+        journal,
+        marketplace_patient,
+        marketplace_doctor,
+    ):
         app.include_router(module.router, prefix=SANDBOX_PREFIX)
     # The real-time gate's denial answers with the vendor's code (only patients are gated).
     app.add_exception_handler(BookingDeniedByVendor, vendor_refused)
