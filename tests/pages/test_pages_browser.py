@@ -159,6 +159,13 @@ async def test_every_page_renders_cleanly_at_desktop_and_phone_width(
             overflowing["sign-in"] = await _scroll_width(page)
     await browser.sign_in(page)
     copy = await _a_booking(api, estate)
+    # A request in the journal, and a fault plan with one rule drawn once.
+    await api.http.put(
+        "/_sandbox/faults",
+        json={"seed": 3, "rules": [{"operations": ["getDoctors"], "kind": "503"}]},
+        headers=await api.operator_headers(),
+    )
+    assert (await api.http.get("/api/v3/integration/facilities", headers=estate.headers)).is_success
     pages = {
         "home": "/",
         "marketplace": f"{paths.marketplace}?slot=2026-01-06T09%3A00%3A00%2B01%3A00",
@@ -167,6 +174,8 @@ async def test_every_page_renders_cleanly_at_desktop_and_phone_width(
         "console-notifications": "/console/notifications",
         "console-notification": f"/console/notifications/{copy}",
         "console-client": f"/console/clients/{estate.client_id}",
+        "console-journal": f"/console/journal?client={estate.client_id}",
+        "console-faults": "/console/faults",
         "console-clock": "/console/clock",
         "console-reset": "/console/reset",
     }

@@ -5,7 +5,7 @@ build step and nothing fetched from another host.
 - `/marketplace/{facility}/{doctor}/{address}` a patient's week of free slots: book, cancel, move;
 - `/doctor/{facility}/{doctor}/{address}` the doctor's side: breaks, presence, address services;
 - `/console` the operator's console: API clients (and their controls), their notification
-  log, live, the sandbox clock and reset.
+  log, live, the request journal, faults, the sandbox clock and reset.
 
 Every page but `/` and the sign-in form acts as the operator and needs a session
 (`session.py`). Pages call the use cases (`Services`) directly; none is in the OpenAPI document.
@@ -23,6 +23,7 @@ from dpi_server.sandbox.pages import (
     console,
     console_clients,
     console_clock,
+    console_journal,
     console_reset,
     doctor,
     home,
@@ -46,6 +47,7 @@ def install_pages(app: FastAPI, options: PagesOptions | None = None) -> None:
         console,
         console_clients,
         console_clock,
+        console_journal,
         console_reset,
     ):
         app.include_router(module.router)

@@ -1,8 +1,9 @@
 """The operator's console: the API clients, and each client's notification log, live.
 
 The console's sections are listed in `SECTIONS` and drawn as its navigation; the client
-controls (console_clients.py), the clock (console_clock.py) and reset (console_reset.py)
-are sections of their own, drawn with `render_console`.
+controls (console_clients.py), the request journal and faults (console_journal.py), the
+clock (console_clock.py) and reset (console_reset.py) are sections of their own, drawn with
+`render_console`.
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ NOTIFICATIONS_URL = "/console/notifications"
 CLIENTS_URL = "/console/clients"
 CLOCK_URL = "/console/clock"
 RESET_URL = "/console/reset"
+JOURNAL_URL = "/console/journal"
+FAULTS_URL = "/console/faults"
 # (title, url) of each console section, in the navigation's order.
 SECTIONS: list[tuple[str, str]] = [
     ("Clients", CONSOLE_URL),
     ("Notifications", NOTIFICATIONS_URL),
+    ("Journal", JOURNAL_URL),
+    ("Faults", FAULTS_URL),
     ("Clock", CLOCK_URL),
     ("Reset", RESET_URL),
 ]

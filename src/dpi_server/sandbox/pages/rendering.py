@@ -42,6 +42,8 @@ DONE = {
     "clock-real": "The clock is back to real time.",
     "clock-moved": "The clock moved forward.",
     "reset": "The sandbox is back to its snapshot.",
+    "faults-set": "The fault plan is in force (its random streams start again from the seed).",
+    "faults-cleared": "Faults are off.",
 }
 
 
