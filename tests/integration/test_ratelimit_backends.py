@@ -389,3 +389,20 @@ class TestPeek:
         assert peeked[0].reset_at == T0 + timedelta(minutes=1)
         assert counted is not None
         assert counted.used == 3
+
+
+class TestClear:
+    """A sandbox reset empties the store (services/reset.py)."""
+
+    async def test_clear_forgets_counters_leases_and_failures(self, store: RateLimitStore) -> None:
+        await store.acquire("c", 5, 60, T0)
+        await store.acquire("c", 5, 60, T0)
+        await store.claim("lease", 600, T0)
+        await store.add_failure("guess", T0, 600)
+
+        await store.clear()
+
+        allowed, used, _end = await store.acquire("c", 5, 60, T0)
+        assert (allowed, used) == (True, 1)
+        assert (await store.claim("lease", 600, T0))[0]
+        assert await store.failures("guess") is None

@@ -38,7 +38,13 @@ from dpi_server.domain.directory import Estate, InsurancePlan, InsuranceProvider
 from dpi_server.domain.event_codec import decode_event
 from dpi_server.domain.events import BreakCreated, Event, EventContext, SlotBooked
 from dpi_server.services.ports import StorageConflict
-from dpi_server.services.repositories import NewClient, UnitOfWork, UnitOfWorkFactory
+from dpi_server.services.repositories import (
+    BulkDoctor,
+    NewClient,
+    NewDoctor,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from dpi_server.testing.memory import InMemoryStore, InMemoryUnitOfWork, memory_uow_factory
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -490,6 +496,38 @@ class TestClients:
             async with backend.uow(write=True) as uow:
                 await uow.clients.assign_facility(s.client_pk, 10**9, True)
 
+    async def test_environment_and_production_estates(self, backend: Backend) -> None:
+        """Clients are sandbox unless created production; only active production clients'
+        facilities count as production estates."""
+        s = await seed(backend)
+        async with backend.uow(write=True) as uow:
+            live = await uow.clients.add(
+                NewClient(f"c-{uuid.uuid4().hex}", "h", "Live", "pl", T0, environment="production")
+            )
+            gone = await uow.clients.add(
+                NewClient(f"c-{uuid.uuid4().hex}", "h", "Gone", "pl", T0, environment="production")
+            )
+            await uow.clients.assign_facility(live.pk, s.facility_id, True)
+            await uow.clients.assign_facility(gone.pk, s.other_facility_id, True)
+            await uow.clients.assign_facility(s.client_pk, s.other_facility_id, True)
+            await uow.clients.revoke(gone.pk, T0)
+            await uow.commit()
+
+        async with backend.uow() as uow:
+            held = await uow.clients.production_facility_ids()
+            anyone = await uow.clients.any_live_production()
+            sandbox = await uow.clients.get(s.client_pk)
+            await uow.clients.update(live.pk, environment="sandbox")
+            after = await uow.clients.production_facility_ids()
+
+        assert live.environment == "production"
+        assert sandbox is not None
+        assert sandbox.environment == "sandbox"
+        assert s.facility_id in held
+        assert s.other_facility_id not in held
+        assert anyone
+        assert s.facility_id not in after
+
 
 class TestTokens:
     async def test_add_find_and_delete_for_client(self, backend: Backend) -> None:
@@ -572,6 +610,55 @@ class TestDirectory:
         assert ids == sorted(ids)
         assert {s.facility_id, extra} <= set(ids)
         assert first == listed[:1]
+
+    async def test_doctors_in_bulk(self, backend: Backend) -> None:
+        """`add_doctors` stores what one-by-one writes would: doctors, their specializations,
+        licenses, facility link, one address each and its services, ids in the given order."""
+        s = await seed(backend)
+        service_row = {
+            "service_id": s.service_id,
+            "name": "Consultation",
+            "price_cents": 15000,
+            "is_price_from": False,
+            "is_default": True,
+            "description": None,
+            "default_duration": 30,
+            "is_visible": True,
+            "min_age": None,
+            "max_age": None,
+            "custom_name": None,
+            "is_public_insurance_flow": False,
+        }
+        bulk = [
+            BulkDoctor(
+                NewDoctor(f"Bulk{i}", "Doc", True, None, (s.spec_id,), (f"B-{i}",)),
+                {"name": f"Room {i}", "city_name": "Poznań"},
+                (service_row,) if i else (),
+            )
+            for i in range(3)
+        ]
+
+        async with backend.uow(write=True) as uow:
+            made = await uow.estate_writer.add_doctors("pl", s.other_facility_id, bulk, T0)
+            await uow.commit()
+        async with backend.uow() as uow:
+            of_facility = await uow.directory.doctors_of_facility(s.other_facility_id)
+            licenses = await uow.directory.license_numbers_of([d for d, _a in made])
+            specs = await uow.directory.specializations_of([d for d, _a in made])
+            addresses = [await uow.directory.addresses_of(s.other_facility_id, d) for d, _a in made]
+            offered = [await uow.address_services.list(a) for _d, a in made]
+
+        doctor_ids = [d for d, _a in made]
+        assert doctor_ids == sorted(doctor_ids)
+        assert [d.name for d in of_facility if d.id in doctor_ids] == ["Bulk0", "Bulk1", "Bulk2"]
+        assert [licenses[d][0].license_number for d in doctor_ids] == ["B-0", "B-1", "B-2"]
+        assert all(specs[d] == [Specialization(s.spec_id, "Cardiology")] for d in doctor_ids)
+        assert [[a.id for a in found] for found in addresses] == [[a] for _d, a in made]
+        assert addresses[1][0].city_name == "Poznań"
+        assert addresses[1][0].commercial_type == "premium"
+        assert [len(x) for x in offered] == [0, 1, 1]
+        assert offered[2][0].service_id == s.service_id
+        assert offered[2][0].default_duration == 30
 
     async def test_doctors_with_their_facilities_specializations_and_licenses(
         self, backend: Backend

@@ -188,3 +188,23 @@ class TestMarketplaceCalls:
             scope, NewAddress(name="By the operator", commercial_type="premium")
         )
         assert created.facility_id == f
+
+
+class TestPlatformWideControls:
+    async def test_refuse_if_production_names_the_control(self, api: Api) -> None:
+        """The guard that reset uses, offered to the other platform-wide controls (time
+        travel): 409 naming the control while an active production client exists."""
+        from dpi_server.domain.environments import ProductionClientsActive
+
+        admin = api.container.services.clients
+        live = await admin.create("live for the guard", "pl", environment=PRODUCTION)
+
+        with pytest.raises(ProductionClientsActive) as refused:
+            await admin.refuse_if_production("Time travel", "move production bookings in time")
+
+        assert refused.value.status == 409
+        assert refused.value.message.startswith(
+            "Time travel is refused while an active production API client exists: it would "
+            "move production bookings in time."
+        )
+        await admin.revoke(live.client.client_id)

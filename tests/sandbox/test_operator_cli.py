@@ -46,6 +46,10 @@ async def test_clients_get_an_environment(
     assert back.output.strip() == f"{client_id}: sandbox"
     assert bad.exit_code == 1
     assert "environment: One of sandbox, production." in bad.output
+    shown = await dpi(api, "client", "show", client_id)
+    assert shown.exit_code == 0, shown.output
+    assert '"environment": "sandbox"' in shown.output
+    assert f'"{estate.facility_ids[0]}": true' in shown.output
     found = await api.container.services.clients.details(client_id)
     assert found[0].client.environment == "sandbox"
     assert found[0].estate.facility_ids == {estate.facility_ids[0]}

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from dpi_server.adapters.db import tables as t
 from dpi_server.adapters.db.snapshot import snapshot_tables
 from dpi_server.domain.actors import OperatorActor
+from dpi_server.services.reset import NoSnapshot
 from tests.api.notification_support import Marketplace, doctor_break, other_client, pull_with
 from tests.api.support import failure
 from tests.conftest import Api
@@ -188,6 +189,22 @@ class TestReset:
         ok(await fresh.http.delete(f"/_sandbox/clients/{created['client_id']}", headers=HEADERS))
         ok(await fresh.http.post("/_sandbox/reset", headers=HEADERS))
 
+    async def test_a_restore_the_database_refuses_changes_nothing(self, fresh: Api) -> None:
+        """One transaction: when a copied row no longer fits its table (here a NOT NULL
+        name made NULL in the copy), the reset answers 503 and every table stays as it was."""
+        from sqlalchemy import text
+
+        await fresh.container.services.operator_auth.install(TOKEN)
+        await make_changes(fresh)
+        before = await dump(fresh)
+        async with fresh.container.engine.begin() as conn:
+            await conn.execute(text("UPDATE dpi_snapshot_facilities SET name = NULL"))
+
+        body = failure(await fresh.http.post("/_sandbox/reset", headers=HEADERS), 503)
+
+        assert body["message"] == "Service temporarily unavailable, try again"
+        assert await dump(fresh) == before
+
     async def test_without_a_snapshot_it_is_409(self, unseeded: Api) -> None:
         """A server started with --no-seed (or an older data dir) has nothing to go back to;
         `snapshot` makes one."""
@@ -212,6 +229,9 @@ class TestReset:
         assert "reset to the snapshot" in result.output
         names = [c.name for c, _ in await fresh.container.services.clients.list()]
         assert "gone after reset" not in names
+        taken = await run_cli_async(app, TOKEN, "sandbox", "snapshot")
+        assert taken.exit_code == 0, taken.output
+        assert f"snapshot of {len(snapshot_tables())} tables taken at" in taken.output
 
 
 @pytest.mark.parametrize("hook_fails", [False, True])
@@ -241,3 +261,30 @@ async def test_reset_hooks_run_in_order(fresh: Api, hook_fails: bool) -> None:
     assert ran == ["first", "second"]
     with pytest.raises(ValueError, match="already registered"):
         reset.on_reset("test first", first)
+
+
+async def test_the_in_memory_twin_resets_too() -> None:
+    """The shipped in-memory unit of work snapshots and restores its tables as SQL does."""
+    from dpi_server.bootstrap import build
+    from dpi_server.config import Settings
+    from dpi_server.sandbox.seed import seed_demo_estate
+    from dpi_server.testing.clock import FakeClock
+    from dpi_server.testing.memory import InMemoryStore, memory_uow_factory
+
+    store = InMemoryStore()
+    container = build(Settings(), clock=FakeClock(), uow_factory=memory_uow_factory(store))
+    services = container.services
+    try:
+        with pytest.raises(NoSnapshot):
+            await services.reset.reset(OperatorActor())
+        await seed_demo_estate(services)
+        await services.reset.snapshot(OperatorActor())
+        seeded = store.tables
+        await services.clients.create("after the seed", "pl")
+        assert store.tables.clients != seeded.clients
+
+        await services.reset.reset(OperatorActor())
+
+        assert store.tables == seeded
+    finally:
+        await container.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -179,5 +180,43 @@ def features(
     async def action(container: Container) -> None:
         await container.services.clients.set_features(client_id, frozenset(feature))
         console.print(f"{client_id}: features {', '.join(sorted(feature)) or '-'}")
+
+    run_action(data_dir, database_url, action)
+
+
+@app.command("show")
+def show(
+    client_id: str,
+    data_dir: Path | None = DataDirOption,
+    database_url: str | None = DatabaseUrlOption,
+) -> None:
+    """One client: environment, state, estate, limits, features and delivery (no secrets)."""
+
+    async def action(container: Container) -> None:
+        found = (await container.services.clients.details(client_id))[0]
+        c, estate, s = found.client, found.estate, found.delivery
+        shown = {
+            "client_id": c.client_id,
+            "name": c.name,
+            "locale": c.locale,
+            "environment": c.environment,
+            "state": "active" if c.usable else "revoked",
+            "facilities": {str(f): estate.may_edit(f) for f in sorted(estate.facility_ids)},
+            "rate_limits": None
+            if not c.rate_limit_enabled
+            else {
+                "read": f"{c.read_limit}/{c.read_window_seconds}s",
+                "write": f"{c.write_limit}/{c.write_window_seconds}s",
+            },
+            "features": sorted(c.features),
+            "delivery": {
+                "mode": "push" if s.is_push else "pull",
+                "push_url": s.push_url,
+                "realtime_url": s.realtime_url,
+                "optional_events": sorted(s.events),
+                "signed": s.signing_secret is not None,
+            },
+        }
+        console.print_json(json.dumps(shown))
 
     run_action(data_dir, database_url, action)

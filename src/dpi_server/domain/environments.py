@@ -32,15 +32,12 @@ class ProductionEstate(Forbidden):
     )
 
 
-class ResetWithProductionClients(Conflict):
-    message = (
-        "Reset is refused while an active production API client exists: it would erase "
-        "production data. Revoke the production clients (or set them to sandbox) first."
-    )
+class ProductionClientsActive(Conflict):
+    """A sandbox control that acts on the whole platform (reset, time travel) while an
+    active production client exists."""
 
-
-class TimeTravelWithProductionClients(Conflict):
-    message = (
-        "The clock cannot be frozen, set or advanced while an active production API client "
-        "exists: its tokens, retries and copies run on real time. Back to real time is allowed."
-    )
+    def __init__(self, control: str = "Reset", effect: str = "erase production data") -> None:
+        super().__init__(
+            f"{control} is refused while an active production API client exists: it would "
+            f"{effect}. Revoke the production clients (or set them to sandbox) first."
+        )

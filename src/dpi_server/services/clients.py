@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from dpi_server.domain.clients import KNOWN_FEATURES, ApiClient, hash_credential
 from dpi_server.domain.directory import Estate
-from dpi_server.domain.environments import SANDBOX, check_environment
+from dpi_server.domain.environments import SANDBOX, ProductionClientsActive, check_environment
 from dpi_server.domain.errors import DomainError
 from dpi_server.domain.locales import LOCALES
 from dpi_server.domain.notifications import DeliverySettings
@@ -219,6 +219,14 @@ class ClientAdminService:
             await uow.commit()
         self._changed()
         return await self._get(client_id)
+
+    async def refuse_if_production(self, control: str, effect: str) -> None:
+        """409 `<control> is refused while an active production API client exists...` for
+        the sandbox's platform-wide controls (time travel, like reset) that would otherwise
+        act on production estates too."""
+        async with self._uow() as uow:
+            if await uow.clients.any_live_production():
+                raise ProductionClientsActive(control, effect)
 
 
 async def _grant(uow: UnitOfWork, client: ApiClient, facility_id: int, can_edit: bool) -> None:

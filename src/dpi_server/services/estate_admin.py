@@ -19,17 +19,16 @@ from dpi_server.domain.directory import (
 )
 from dpi_server.domain.locales import LOCALES
 from dpi_server.services.ports import Clock
-from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.repositories import BulkDoctor, NewDoctor, UnitOfWorkFactory
 
-
-@dataclass(frozen=True, slots=True)
-class NewDoctor:
-    name: str
-    surname: str
-    is_commercial: bool = True
-    profile_url: str | None = None
-    specialization_ids: tuple[int, ...] = ()
-    license_numbers: tuple[str, ...] = ()
+__all__ = [
+    "EstateAdminService",
+    "FacilityPlan",
+    "NewAddress",
+    "NewDoctor",
+    "SeededDoctor",
+    "SeededFacility",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,51 +180,23 @@ class EstateAdminService:
             check_new_address(seeded.address)
         assert self._clock is not None, "bulk seeding needs the clock"
         now = self._clock.now()
-        doctor_ids: list[int] = []
-        address_ids: list[int] = []
-        count = 0
         async with self._uow(write=True) as uow:
-            writer = uow.estate_writer
-            facility_id = await writer.add_facility(locale, plan.name)
-            for seeded in plan.doctors:
-                doctor = seeded.doctor
-                doctor_id = await writer.add_doctor(
-                    locale,
-                    doctor.name,
-                    doctor.surname,
-                    is_commercial=doctor.is_commercial,
-                    profile_url=doctor.profile_url,
-                    specialization_ids=doctor.specialization_ids,
-                    license_numbers=doctor.license_numbers,
-                )
-                await writer.connect_doctor(doctor_id, facility_id)
-                address_id = await writer.add_address(
-                    facility_id, doctor_id, **asdict(seeded.address)
-                )
-                for position, (service_id, price, duration) in enumerate(seeded.services):
-                    service = await uow.directory.get_service(service_id)
-                    if service is None:
-                        raise errors.FieldErrors({"service_id": [f"No service {service_id}."]})
-                    await uow.address_services.add(
-                        address_id,
-                        now,
-                        service_id=service_id,
-                        name=service.name,
-                        price_cents=price * 100,
-                        is_price_from=False,
-                        is_default=position == 0,
-                        description=None,
-                        default_duration=duration,
-                        is_visible=True,
-                        min_age=None,
-                        max_age=None,
-                        custom_name=None,
-                        is_public_insurance_flow=False,
+            names: dict[int, str] = {}
+            for service_id in {sid for d in plan.doctors for sid, _p, _m in d.services}:
+                service = await uow.directory.get_service(service_id)
+                if service is None or await uow.directory.service_locale(service_id) != locale:
+                    raise errors.FieldErrors(
+                        {"service_id": [f"No service {service_id} in {locale}."]}
                     )
-                    count += 1
-                doctor_ids.append(doctor_id)
-                address_ids.append(address_id)
+                names[service_id] = service.name
+            facility_id = await uow.estate_writer.add_facility(locale, plan.name)
+            made = await uow.estate_writer.add_doctors(
+                locale, facility_id, [_bulk(d, names) for d in plan.doctors], now
+            )
             await uow.commit()
+        count = sum(len(d.services) for d in plan.doctors)
+        doctor_ids = [doctor_id for doctor_id, _ in made]
+        address_ids = [address_id for _, address_id in made]
         return SeededFacility(facility_id, tuple(doctor_ids), tuple(address_ids), count)
 
     async def overview(self, _actor: OperatorActor) -> list[FacilityOverview]:
@@ -256,3 +227,27 @@ def check_new_address(address: NewAddress) -> None:
 def _check_locale(locale: str) -> None:
     if locale not in LOCALES:
         raise errors.FieldErrors({"locale": [f"One of {', '.join(sorted(LOCALES))}."]})
+
+
+def _bulk(seeded: SeededDoctor, names: dict[int, str]) -> BulkDoctor:
+    return BulkDoctor(
+        doctor=seeded.doctor,
+        address=asdict(seeded.address),
+        services=tuple(
+            {
+                "service_id": service_id,
+                "name": names[service_id],
+                "price_cents": price * 100,
+                "is_price_from": False,
+                "is_default": position == 0,
+                "description": None,
+                "default_duration": duration,
+                "is_visible": True,
+                "min_age": None,
+                "max_age": None,
+                "custom_name": None,
+                "is_public_insurance_flow": False,
+            }
+            for position, (service_id, price, duration) in enumerate(seeded.services)
+        ),
+    )

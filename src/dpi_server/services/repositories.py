@@ -162,8 +162,38 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, *, write: bool = False) -> UnitOfWork: ...
 
 
+@dataclass(frozen=True, slots=True)
+class NewDoctor:
+    """A doctor the operator creates (services/estate_admin.py)."""
+
+    name: str
+    surname: str
+    is_commercial: bool = True
+    profile_url: str | None = None
+    specialization_ids: tuple[int, ...] = ()
+    license_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BulkDoctor:
+    """One doctor of `EstateWriter.add_doctors`: the doctor, its address at the facility
+    (`addresses` column values) and that address's services (`address_services` column
+    values, without the address and the creation time)."""
+
+    doctor: NewDoctor
+    address: dict[str, Any]
+    services: tuple[dict[str, Any], ...]
+
+
 class EstateWriter(Protocol):
     """Creates directory objects: the operator's and the demo seed's side of the platform."""
+
+    async def add_doctors(
+        self, locale: str, facility_id: int, doctors: Sequence[BulkDoctor], created_at: datetime
+    ) -> list[tuple[int, int]]:
+        """Many doctors of one facility at once (a few statements, whatever their number);
+        answers (doctor id, address id) in the order given."""
+        ...
 
     async def add_facility(self, locale: str, name: str) -> int: ...
     async def add_specialization(self, locale: str, name: str) -> int: ...

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dpi_server.domain.actors import OperatorActor
-from dpi_server.domain.environments import ResetWithProductionClients
+from dpi_server.domain.environments import ProductionClientsActive
 from dpi_server.domain.errors import Conflict
 from dpi_server.services.ports import Clock
 from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.transactions import retrying
 
 ResetHook = Callable[[], Awaitable[None] | None]
 
@@ -73,24 +74,35 @@ class ResetService:
     async def snapshot(self, _actor: OperatorActor) -> SnapshotTaken:
         """Make the current state the one `reset` returns to."""
         now = self._clock.now()
-        async with self._uow(write=True) as uow:
-            tables = await uow.snapshots.take(now)
-            await uow.commit()
-        return SnapshotTaken(now, tables)
+
+        async def attempt() -> int:
+            async with self._uow(write=True) as uow:
+                tables = await uow.snapshots.take(now)
+                await uow.commit()
+            return tables
+
+        return SnapshotTaken(now, await retrying(attempt))
 
     async def snapshot_taken_at(self) -> datetime | None:
         async with self._uow() as uow:
             return await uow.snapshots.taken_at()
 
     async def reset(self, _actor: OperatorActor) -> ResetDone:
-        """409 while an active production client exists or when there is no snapshot."""
-        async with self._uow(write=True) as uow:
-            if await uow.clients.any_live_production():
-                raise ResetWithProductionClients()
-            taken_at = await uow.snapshots.taken_at()
-            if taken_at is None or not await uow.snapshots.restore():
-                raise NoSnapshot()
-            await uow.commit()
+        """409 while an active production client exists or when there is no snapshot; a
+        restore the database refuses (busy, or a snapshot that no longer fits the schema)
+        changes nothing and ends as the usual 503 after the retries."""
+
+        async def attempt() -> datetime:
+            async with self._uow(write=True) as uow:
+                if await uow.clients.any_live_production():
+                    raise ProductionClientsActive()
+                taken_at = await uow.snapshots.taken_at()
+                if taken_at is None or not await uow.snapshots.restore():
+                    raise NoSnapshot()
+                await uow.commit()
+            return taken_at
+
+        taken_at = await retrying(attempt)
         failure: BaseException | None = None
         for name, hook in self._hooks:
             try:

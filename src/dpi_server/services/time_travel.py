@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from dpi_server.domain import errors
 from dpi_server.domain.clock import FROZEN, ClockState, check_advance
-from dpi_server.domain.environments import TimeTravelWithProductionClients
+from dpi_server.domain.environments import ProductionClientsActive
 from dpi_server.services.repositories import UnitOfWorkFactory
 from dpi_server.services.scheduler import Scheduler, SchedulerReport
 from dpi_server.services.shared_clock import ClockReading, SharedClock
@@ -41,7 +41,11 @@ class TimeTravelService:
         way back to real time is open (docs/decisions.md "Environments")."""
         async with self._uow() as uow:
             if await uow.clients.any_live_production():
-                raise TimeTravelWithProductionClients()
+                raise ProductionClientsActive(
+                    "Freezing, setting or advancing the clock",
+                    "take production tokens, retries and copies off real time "
+                    "(back to real time is allowed)",
+                )
 
     async def sync(self) -> None:
         """Pick up a change another process made (cheap: at most one read per half second)."""

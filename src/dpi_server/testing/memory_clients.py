@@ -9,7 +9,7 @@ from typing import Any
 
 from dpi_server.domain.clients import ApiClient
 from dpi_server.domain.directory import Address, Doctor, Estate, Facility, InsurancePlan, Service
-from dpi_server.services.repositories import NewClient
+from dpi_server.services.repositories import BulkDoctor, NewClient
 from dpi_server.testing.memory_state import (
     TokenRow,
     Transaction,
@@ -203,6 +203,32 @@ class MemoryEstateWriter:
         for number in license_numbers:
             tables.license_numbers[self._tx.new_id("license_numbers")] = (doctor_id, number)
         return doctor_id
+
+    async def add_doctors(
+        self, locale: str, facility_id: int, doctors: Sequence[BulkDoctor], created_at: datetime
+    ) -> list[tuple[int, int]]:
+        # One at a time through the single-row twins: the same rows and constraints.
+        from dpi_server.testing.memory_directory import MemoryAddressServiceRepository
+
+        services = MemoryAddressServiceRepository(self._tx)
+        made: list[tuple[int, int]] = []
+        for d in doctors:
+            new = d.doctor
+            doctor_id = await self.add_doctor(
+                locale,
+                new.name,
+                new.surname,
+                is_commercial=new.is_commercial,
+                profile_url=new.profile_url,
+                specialization_ids=new.specialization_ids,
+                license_numbers=new.license_numbers,
+            )
+            await self.connect_doctor(doctor_id, facility_id)
+            address_id = await self.add_address(facility_id, doctor_id, **d.address)
+            for service in d.services:
+                await services.add(address_id, created_at, **service)
+            made.append((doctor_id, address_id))
+        return made
 
     async def connect_doctor(self, doctor_id: int, facility_id: int) -> None:
         tables = self._tx.writable()

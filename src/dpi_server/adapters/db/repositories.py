@@ -16,7 +16,7 @@ from dpi_server.domain.directory import (
     Estate,
 )
 from dpi_server.domain.environments import PRODUCTION
-from dpi_server.services.repositories import NewClient
+from dpi_server.services.repositories import BulkDoctor, NewClient
 
 
 def _client(row: RowMapping) -> ApiClient:
@@ -232,6 +232,65 @@ class SqlEstateWriter:
         for number in license_numbers:
             await self._insert(t.license_numbers, doctor_id=doctor_id, license_number=number)
         return doctor_id
+
+    async def add_doctors(
+        self, locale: str, facility_id: int, doctors: Sequence[BulkDoctor], created_at: datetime
+    ) -> list[tuple[int, int]]:
+        if not doctors:
+            return []
+        # One multi-row INSERT per table: RETURNING in parameter order gives the new ids.
+        inserted = await self._conn.execute(
+            insert(t.doctors).returning(t.doctors.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "locale": locale,
+                    "name": d.doctor.name,
+                    "surname": d.doctor.surname,
+                    "is_commercial": d.doctor.is_commercial,
+                    "profile_url": d.doctor.profile_url,
+                }
+                for d in doctors
+            ],
+        )
+        doctor_ids = [int(row[0]) for row in inserted]
+        pairs = list(zip(doctor_ids, doctors, strict=True))
+        await self._many(
+            t.doctor_specializations,
+            [
+                {"doctor_id": i, "specialization_id": spec}
+                for i, d in pairs
+                for spec in d.doctor.specialization_ids
+            ],
+        )
+        await self._many(
+            t.license_numbers,
+            [
+                {"doctor_id": i, "license_number": n}
+                for i, d in pairs
+                for n in d.doctor.license_numbers
+            ],
+        )
+        await self._many(
+            t.doctor_facilities, [{"doctor_id": i, "facility_id": facility_id} for i in doctor_ids]
+        )
+        placed = await self._conn.execute(
+            insert(t.addresses).returning(t.addresses.c.id, sort_by_parameter_order=True),
+            [{**d.address, "facility_id": facility_id, "doctor_id": i} for i, d in pairs],
+        )
+        address_ids = [int(row[0]) for row in placed]
+        await self._many(
+            t.address_services,
+            [
+                {**service, "address_id": a, "created_at": created_at}
+                for a, (_i, d) in zip(address_ids, pairs, strict=True)
+                for service in d.services
+            ],
+        )
+        return list(zip(doctor_ids, address_ids, strict=True))
+
+    async def _many(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self._conn.execute(insert(table), rows)
 
     async def connect_doctor(self, doctor_id: int, facility_id: int) -> None:
         await self._conn.execute(

@@ -29,7 +29,7 @@ class FacilityGrant(BaseModel):
     can_edit: bool = True
 
 
-class RateLimits(BaseModel):
+class ClientRateLimits(BaseModel):
     enabled: bool
     read_limit: int
     read_window_seconds: int
@@ -37,7 +37,7 @@ class RateLimits(BaseModel):
     write_window_seconds: int
 
 
-class Delivery(BaseModel):
+class ClientDelivery(BaseModel):
     mode: str
     push_url: str | None
     api_key_header: str | None = Field(description="Only when an API key is set")
@@ -47,7 +47,7 @@ class Delivery(BaseModel):
     healthy: bool | None
 
 
-class Client(BaseModel):
+class ApiClientView(BaseModel):
     client_id: str
     name: str
     locale: str
@@ -57,15 +57,15 @@ class Client(BaseModel):
     revoked_at: str | None
     features: list[str]
     facilities: list[FacilityGrant]
-    rate_limits: RateLimits
-    delivery: Delivery
+    rate_limits: ClientRateLimits
+    delivery: ClientDelivery
 
 
-class ClientList(BaseModel):
-    clients: list[Client]
+class ApiClientList(BaseModel):
+    clients: list[ApiClientView]
 
 
-class NewClient(BaseModel):
+class NewApiClient(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     locale: str = "pl"
     environment: str = SANDBOX
@@ -75,7 +75,7 @@ class NewClient(BaseModel):
     client_secret: str | None = Field(None, min_length=16, max_length=200)
 
 
-class CreatedClient(Client):
+class CreatedApiClient(ApiClientView):
     client_secret: str = Field(description="Shown here once; only its hash is stored")
 
 
@@ -83,7 +83,7 @@ class FacilityAccess(BaseModel):
     can_edit: bool = True
 
 
-class LimitsChange(BaseModel):
+class ClientLimitsChange(BaseModel):
     enabled: bool | None = None
     read_limit: int | None = None
     read_window_seconds: int | None = None
@@ -91,7 +91,7 @@ class LimitsChange(BaseModel):
     write_window_seconds: int | None = None
 
 
-class DeliveryUpdate(BaseModel):
+class ClientDeliveryUpdate(BaseModel):
     """Fields left out keep their value."""
 
     mode: str | None = Field(None, pattern="^(pull|push)$", description="push needs push_url")
@@ -104,21 +104,21 @@ class DeliveryUpdate(BaseModel):
     sign: bool | None = Field(None, description="true: a new signing secret, shown once")
 
 
-class DeliveryResult(Client):
+class ClientDeliveryResult(ApiClientView):
     signing_secret: str | None = Field(None, description="Only when sign=true made one")
 
 
-class Features(BaseModel):
+class ClientFeatures(BaseModel):
     features: list[str]
 
 
-class Environment(BaseModel):
+class ClientEnvironment(BaseModel):
     environment: str = Field(description="sandbox or production")
 
 
-def _view(details: ClientDetails) -> Client:
+def _view(details: ClientDetails) -> ApiClientView:
     c, estate, s = details.client, details.estate, details.delivery
-    return Client(
+    return ApiClientView(
         client_id=c.client_id,
         name=c.name,
         locale=c.locale,
@@ -131,14 +131,14 @@ def _view(details: ClientDetails) -> Client:
             FacilityGrant(facility_id=f, can_edit=estate.may_edit(f))
             for f in sorted(estate.facility_ids)
         ],
-        rate_limits=RateLimits(
+        rate_limits=ClientRateLimits(
             enabled=c.rate_limit_enabled,
             read_limit=c.read_limit,
             read_window_seconds=c.read_window_seconds,
             write_limit=c.write_limit,
             write_window_seconds=c.write_window_seconds,
         ),
-        delivery=Delivery(
+        delivery=ClientDelivery(
             mode="push" if s.is_push else "pull",
             push_url=s.push_url,
             api_key_header=(s.api_key_header or DEFAULT_API_KEY_HEADER)
@@ -152,16 +152,16 @@ def _view(details: ClientDetails) -> Client:
     )
 
 
-async def _one(services: Services, client_id: str) -> Client:
+async def _one(services: Services, client_id: str) -> ApiClientView:
     return _view((await services.clients.details(client_id))[0])
 
 
 @router.post(
-    "/clients", operation_id="sandboxCreateClient", response_model=CreatedClient, status_code=201
+    "/clients", operation_id="sandboxCreateClient", response_model=CreatedApiClient, status_code=201
 )
 async def create_client(
-    body: NewClient, _operator: OperatorDep, services: ServicesDep
-) -> CreatedClient:
+    body: NewApiClient, _operator: OperatorDep, services: ServicesDep
+) -> CreatedApiClient:
     """Create an API client (sandbox by default) with its facilities; the secret is shown
     in this answer only."""
     created = await services.clients.create(
@@ -174,25 +174,29 @@ async def create_client(
         facilities=[(g.facility_id, g.can_edit) for g in body.facilities],
     )
     view = await _one(services, created.client.client_id)
-    return CreatedClient(**view.model_dump(), client_secret=created.client_secret)
+    return CreatedApiClient(**view.model_dump(), client_secret=created.client_secret)
 
 
-@router.get("/clients", operation_id="sandboxListClients", response_model=ClientList)
-async def list_clients(_operator: OperatorDep, services: ServicesDep) -> ClientList:
+@router.get("/clients", operation_id="sandboxListClients", response_model=ApiClientList)
+async def list_clients(_operator: OperatorDep, services: ServicesDep) -> ApiClientList:
     """Every API client, revoked ones included, oldest first."""
-    return ClientList(clients=[_view(d) for d in await services.clients.details()])
+    return ApiClientList(clients=[_view(d) for d in await services.clients.details()])
 
 
-@router.get("/clients/{client_id}", operation_id="sandboxGetClient", response_model=Client)
-async def get_client(client_id: ClientId, _operator: OperatorDep, services: ServicesDep) -> Client:
+@router.get("/clients/{client_id}", operation_id="sandboxGetClient", response_model=ApiClientView)
+async def get_client(
+    client_id: ClientId, _operator: OperatorDep, services: ServicesDep
+) -> ApiClientView:
     """One client: environment, estate, limits, features and delivery (never its secret)."""
     return await _one(services, client_id)
 
 
-@router.delete("/clients/{client_id}", operation_id="sandboxRevokeClient", response_model=Client)
+@router.delete(
+    "/clients/{client_id}", operation_id="sandboxRevokeClient", response_model=ApiClientView
+)
 async def revoke_client(
     client_id: ClientId, _operator: OperatorDep, services: ServicesDep
-) -> Client:
+) -> ApiClientView:
     """Revoke the client: its tokens stop working at once; it stays listed as revoked."""
     await services.clients.revoke(client_id)
     return await _one(services, client_id)
@@ -201,7 +205,7 @@ async def revoke_client(
 @router.put(
     "/clients/{client_id}/facilities/{facility_id}",
     operation_id="sandboxAssignFacility",
-    response_model=Client,
+    response_model=ApiClientView,
 )
 async def assign_facility(
     client_id: ClientId,
@@ -209,7 +213,7 @@ async def assign_facility(
     body: FacilityAccess,
     _operator: OperatorDep,
     services: ServicesDep,
-) -> Client:
+) -> ApiClientView:
     """Add the facility to the client's estate (or change whether it may edit calendars)."""
     await services.clients.assign_facility(client_id, facility_id, can_edit=body.can_edit)
     return await _one(services, client_id)
@@ -218,20 +222,22 @@ async def assign_facility(
 @router.delete(
     "/clients/{client_id}/facilities/{facility_id}",
     operation_id="sandboxUnassignFacility",
-    response_model=Client,
+    response_model=ApiClientView,
 )
 async def unassign_facility(
     client_id: ClientId, facility_id: int, _operator: OperatorDep, services: ServicesDep
-) -> Client:
+) -> ApiClientView:
     """Take the facility away; its undelivered notification copies go with it."""
     await services.clients.unassign_facility(client_id, facility_id)
     return await _one(services, client_id)
 
 
-@router.patch("/clients/{client_id}/limits", operation_id="sandboxSetLimits", response_model=Client)
+@router.patch(
+    "/clients/{client_id}/limits", operation_id="sandboxSetLimits", response_model=ApiClientView
+)
 async def set_limits(
-    client_id: ClientId, body: LimitsChange, _operator: OperatorDep, services: ServicesDep
-) -> Client:
+    client_id: ClientId, body: ClientLimitsChange, _operator: OperatorDep, services: ServicesDep
+) -> ApiClientView:
     """Turn rate limiting on or off and size its windows; fields left out keep their value."""
     await services.clients.set_limits(
         client_id,
@@ -245,11 +251,11 @@ async def set_limits(
 
 
 @router.put(
-    "/clients/{client_id}/features", operation_id="sandboxSetFeatures", response_model=Client
+    "/clients/{client_id}/features", operation_id="sandboxSetFeatures", response_model=ApiClientView
 )
 async def set_features(
-    client_id: ClientId, body: Features, _operator: OperatorDep, services: ServicesDep
-) -> Client:
+    client_id: ClientId, body: ClientFeatures, _operator: OperatorDep, services: ServicesDep
+) -> ApiClientView:
     """Exactly these per-client features (e.g. remove_address_integration)."""
     await services.clients.set_features(client_id, frozenset(body.features))
     return await _one(services, client_id)
@@ -258,11 +264,11 @@ async def set_features(
 @router.put(
     "/clients/{client_id}/environment",
     operation_id="sandboxSetEnvironment",
-    response_model=Client,
+    response_model=ApiClientView,
 )
 async def set_environment(
-    client_id: ClientId, body: Environment, _operator: OperatorDep, services: ServicesDep
-) -> Client:
+    client_id: ClientId, body: ClientEnvironment, _operator: OperatorDep, services: ServicesDep
+) -> ApiClientView:
     """sandbox or production: the sandbox's patient, doctor and reset controls never act on
     what an active production client holds."""
     await services.clients.set_environment(client_id, body.environment)
@@ -272,11 +278,11 @@ async def set_environment(
 @router.patch(
     "/clients/{client_id}/delivery",
     operation_id="sandboxSetDelivery",
-    response_model=DeliveryResult,
+    response_model=ClientDeliveryResult,
 )
 async def set_delivery(
-    client_id: ClientId, body: DeliveryUpdate, _operator: OperatorDep, services: ServicesDep
-) -> DeliveryResult:
+    client_id: ClientId, body: ClientDeliveryUpdate, _operator: OperatorDep, services: ServicesDep
+) -> ClientDeliveryResult:
     """Pull or push (URL, API-key header and value), the real-time URL, optional events and
     Standard Webhooks signing; a new signing secret is in this answer only."""
     if body.mode == "push" and not body.push_url:
@@ -296,4 +302,4 @@ async def set_delivery(
     )
     done = await services.notification_admin.configure(client_id, change)
     view = await _one(services, client_id)
-    return DeliveryResult(**view.model_dump(), signing_secret=done.new_signing_secret)
+    return ClientDeliveryResult(**view.model_dump(), signing_secret=done.new_signing_secret)

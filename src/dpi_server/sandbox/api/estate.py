@@ -19,34 +19,34 @@ router = APIRouter(tags=[SANDBOX_TAG])
 Name = Field(min_length=1, max_length=120)
 
 
-class Created(BaseModel):
+class CreatedId(BaseModel):
     id: int
 
 
-class NewFacility(BaseModel):
+class NewEstateFacility(BaseModel):
     locale: str = "pl"
     name: str = Field(min_length=1, max_length=255)
 
 
-class NewSpecialization(BaseModel):
+class NewEstateSpecialization(BaseModel):
     locale: str = "pl"
     name: str = Field(min_length=1, max_length=255)
 
 
-class NewService(BaseModel):
+class NewEstateService(BaseModel):
     locale: str = "pl"
     name: str = Field(min_length=1, max_length=255)
     is_diagnostic: bool = False
     specialization_ids: list[int] = []
 
 
-class NewInsuranceProvider(BaseModel):
+class NewEstateInsuranceProvider(BaseModel):
     locale: str = "pl"
     name: str = Field(min_length=1, max_length=255)
     plans: list[str] = []
 
 
-class NewDoctor(BaseModel):
+class NewEstateDoctor(BaseModel):
     locale: str = "pl"
     name: str = Name
     surname: str = Name
@@ -57,7 +57,7 @@ class NewDoctor(BaseModel):
     facility_ids: list[int] = Field(min_length=1, description="Facilities the doctor works at")
 
 
-class NewAddress(BaseModel):
+class NewEstateAddress(BaseModel):
     name: str | None = Field(None, max_length=255)
     city_name: str | None = Field(None, max_length=255)
     post_code: str | None = Field(None, max_length=32)
@@ -72,14 +72,14 @@ class NewAddress(BaseModel):
     payment_account: str | None = Field(None, max_length=64)
 
 
-class SeedRequest(BaseModel):
+class SandboxSeedRequest(BaseModel):
     facilities: int = Field(ge=1, le=MAX_FACILITIES)
     doctors: int = Field(ge=1, le=MAX_DOCTORS_PER_FACILITY, description="Doctors per facility")
     locale: str = "pl"
     snapshot: bool = Field(True, description="Make the seeded state the one reset returns to")
 
 
-class SeedResult(BaseModel):
+class SandboxSeedResult(BaseModel):
     facilities: int
     doctors: int
     addresses: int
@@ -91,20 +91,22 @@ class SeedResult(BaseModel):
 @router.post(
     "/estate/facilities",
     operation_id="sandboxCreateFacility",
-    response_model=Created,
+    response_model=CreatedId,
     status_code=201,
 )
 async def create_facility(
-    body: NewFacility, operator: OperatorDep, services: ServicesDep
-) -> Created:
+    body: NewEstateFacility, operator: OperatorDep, services: ServicesDep
+) -> CreatedId:
     """A facility (clinic) of a locale; assign it to clients with sandboxAssignFacility."""
-    return Created(id=await services.estate_admin.add_facility(operator, body.locale, body.name))
+    return CreatedId(id=await services.estate_admin.add_facility(operator, body.locale, body.name))
 
 
 @router.post(
-    "/estate/doctors", operation_id="sandboxCreateDoctor", response_model=Created, status_code=201
+    "/estate/doctors", operation_id="sandboxCreateDoctor", response_model=CreatedId, status_code=201
 )
-async def create_doctor(body: NewDoctor, operator: OperatorDep, services: ServicesDep) -> Created:
+async def create_doctor(
+    body: NewEstateDoctor, operator: OperatorDep, services: ServicesDep
+) -> CreatedId:
     """A doctor connected to facilities of the same locale (404 for an unknown one), with
     specializations and license numbers."""
     doctor = NewDoctorInput(
@@ -118,46 +120,51 @@ async def create_doctor(body: NewDoctor, operator: OperatorDep, services: Servic
     created = await services.estate_admin.add_doctor(
         operator, body.locale, doctor, body.facility_ids
     )
-    return Created(id=created)
+    return CreatedId(id=created)
 
 
 @router.post(
     "/estate/facilities/{facility_id}/doctors/{doctor_id}/addresses",
     operation_id="sandboxCreateAddress",
-    response_model=Created,
+    response_model=CreatedId,
     status_code=201,
 )
 async def create_address(
     facility_id: int,
     doctor_id: int,
-    body: NewAddress,
+    body: NewEstateAddress,
     operator: OperatorDep,
     services: ServicesDep,
-) -> Created:
+) -> CreatedId:
     """An address of the doctor at one of the doctor's facilities (404 otherwise)."""
     address = NewAddressInput(**body.model_dump())
     created = await services.estate_admin.add_address(operator, facility_id, doctor_id, address)
-    return Created(id=created)
+    return CreatedId(id=created)
 
 
 @router.post(
     "/estate/specializations",
     operation_id="sandboxCreateSpecialization",
-    response_model=Created,
+    response_model=CreatedId,
     status_code=201,
 )
 async def create_specialization(
-    body: NewSpecialization, operator: OperatorDep, services: ServicesDep
-) -> Created:
+    body: NewEstateSpecialization, operator: OperatorDep, services: ServicesDep
+) -> CreatedId:
     """A dictionary specialization of a locale."""
     created = await services.estate_admin.add_specialization(operator, body.locale, body.name)
-    return Created(id=created)
+    return CreatedId(id=created)
 
 
 @router.post(
-    "/estate/services", operation_id="sandboxCreateService", response_model=Created, status_code=201
+    "/estate/services",
+    operation_id="sandboxCreateService",
+    response_model=CreatedId,
+    status_code=201,
 )
-async def create_service(body: NewService, operator: OperatorDep, services: ServicesDep) -> Created:
+async def create_service(
+    body: NewEstateService, operator: OperatorDep, services: ServicesDep
+) -> CreatedId:
     """A dictionary service of a locale (what address services are made from)."""
     created = await services.estate_admin.add_service(
         operator,
@@ -166,27 +173,29 @@ async def create_service(body: NewService, operator: OperatorDep, services: Serv
         is_diagnostic=body.is_diagnostic,
         specialization_ids=body.specialization_ids,
     )
-    return Created(id=created)
+    return CreatedId(id=created)
 
 
 @router.post(
     "/estate/insurance-providers",
     operation_id="sandboxCreateInsuranceProvider",
-    response_model=Created,
+    response_model=CreatedId,
     status_code=201,
 )
 async def create_insurance_provider(
-    body: NewInsuranceProvider, operator: OperatorDep, services: ServicesDep
-) -> Created:
+    body: NewEstateInsuranceProvider, operator: OperatorDep, services: ServicesDep
+) -> CreatedId:
     """A dictionary insurance provider with its plans."""
     created = await services.estate_admin.add_insurance_provider(
         operator, body.locale, body.name, body.plans
     )
-    return Created(id=created)
+    return CreatedId(id=created)
 
 
-@router.post("/seed", operation_id="sandboxSeed", response_model=SeedResult, status_code=201)
-async def seed(body: SeedRequest, operator: OperatorDep, services: ServicesDep) -> SeedResult:
+@router.post("/seed", operation_id="sandboxSeed", response_model=SandboxSeedResult, status_code=201)
+async def seed(
+    body: SandboxSeedRequest, operator: OperatorDep, services: ServicesDep
+) -> SandboxSeedResult:
     """N facilities with M doctors each (one address and two or three services per doctor);
     by default the result becomes the state `reset` returns to."""
     counts = await seed_estate(
@@ -194,7 +203,7 @@ async def seed(body: SeedRequest, operator: OperatorDep, services: ServicesDep) 
     )
     if body.snapshot:
         await services.reset.snapshot(operator)
-    return SeedResult(
+    return SandboxSeedResult(
         facilities=counts.facilities,
         doctors=counts.doctors,
         addresses=counts.addresses,
