@@ -127,7 +127,8 @@ def build(
     # Every process of a deployment tells the same (sandbox) time: its state is in the
     # database; the wall clock underneath is the system's, or the test's fake.
     clock_store: ClockStore = MemoryClockStore() if uow_factory else SqlClockStore(engine, inline)
-    shared_clock = SharedClock(clock or SystemClock(), clock_store)
+    wall_clock: Clock = clock or SystemClock()
+    shared_clock = SharedClock(wall_clock, clock_store)
     the_clock: Clock = shared_clock
 
     def written(families: frozenset[str]) -> None:
@@ -212,7 +213,9 @@ def build(
             FaultingSender(outbound, faults, REALTIME),
             settings.notify_realtime_timeout_seconds,
         ),
-        operator_auth=OperatorAuthService(uow, the_clock, settings.operator_token),
+        # The operator's sessions last 12 hours of the wall clock: time travel on the
+        # console must not sign the operator out (or in for longer).
+        operator_auth=OperatorAuthService(uow, wall_clock, settings.operator_token),
         scheduler=scheduler,
         time_travel=time_travel,
         reset=reset,

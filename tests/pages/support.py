@@ -6,9 +6,11 @@ on Tuesday 2026-01-06, 09:00-12:00 local, for the address's first service (30 mi
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
+import pytest
 
 from dpi_server.sandbox.pages.session import COOKIE
 from dpi_server.testing.estate import TestEstate
@@ -88,3 +90,11 @@ async def book(api: Api, paths: Paths, **over: str) -> httpx.Response:
         data=book_form(TUESDAY_9, paths.service, **over),
         headers=SAME_ORIGIN,
     )
+
+
+@pytest.fixture
+async def real_time_afterwards(api: Api) -> AsyncIterator[None]:
+    """For a test that moves the sandbox clock: the session's database outlives the test,
+    so the shared clock goes back to real time afterwards."""
+    yield
+    await api.container.services.time_travel.real()

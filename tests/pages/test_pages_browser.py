@@ -2,10 +2,11 @@
 
 Every request the browser makes to the app's origin is answered by the in-process app through
 ASGI (no socket); any other host is refused and recorded. A person books a slot on the
-marketplace page and sees the notification appear, live, in the console's log; every page
-renders without a console error, fits a phone's width, and is photographed at desktop and
-phone width into `test-output/screenshots/` under the repository root (git-ignored; the path
-is printed in the test summary).
+marketplace page and sees the notification appear, live, in the console's log; the operator
+creates a client and advances the sandbox clock on the console; every page renders without a
+console error, fits a phone's width, and is photographed at desktop and phone width into
+`test-output/screenshots/` under the repository root (git-ignored; the path is printed in
+the test summary).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,12 +29,21 @@ from dpi_server.testing.estate import TestEstate
 from tests.api.notification_support import ref
 from tests.conftest import SUMMARY_PROPERTY, Api
 from tests.offline_browser import OfflineRoutes
-from tests.pages.support import OPERATOR_TOKEN, ORIGIN, TUESDAY_9, Paths, published
+from tests.pages.support import (
+    OPERATOR_TOKEN,
+    ORIGIN,
+    TUESDAY_9,
+    Paths,
+    published,
+    real_time_afterwards,
+)
 
 CHROMIUM = os.environ.get("DPI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
+
+__all__ = ["real_time_afterwards"]
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM) and os.environ.get("DPI_REQUIRE_BROWSER") != "1",
@@ -149,6 +159,13 @@ async def test_every_page_renders_cleanly_at_desktop_and_phone_width(
             overflowing["sign-in"] = await _scroll_width(page)
     await browser.sign_in(page)
     copy = await _a_booking(api, estate)
+    # A request in the journal, and a fault plan with one rule drawn once.
+    await api.http.put(
+        "/_sandbox/faults",
+        json={"seed": 3, "rules": [{"operations": ["getDoctors"], "kind": "503"}]},
+        headers=await api.operator_headers(),
+    )
+    assert (await api.http.get("/api/v3/integration/facilities", headers=estate.headers)).is_success
     pages = {
         "home": "/",
         "marketplace": f"{paths.marketplace}?slot=2026-01-06T09%3A00%3A00%2B01%3A00",
@@ -156,6 +173,11 @@ async def test_every_page_renders_cleanly_at_desktop_and_phone_width(
         "console-clients": "/console",
         "console-notifications": "/console/notifications",
         "console-notification": f"/console/notifications/{copy}",
+        "console-client": f"/console/clients/{estate.client_id}",
+        "console-journal": f"/console/journal?client={estate.client_id}",
+        "console-faults": "/console/faults",
+        "console-clock": "/console/clock",
+        "console-reset": "/console/reset",
     }
 
     for name, url in pages.items():
@@ -209,4 +231,50 @@ async def test_the_copy_button_copies_the_client_id(
         "b => b.textContent === 'Copied'", arg=await button.element_handle()
     )
     assert await page.evaluate("navigator.clipboard.readText()") == estate.client_id
+    assert browser.problems == []
+
+
+@pytest.mark.usefixtures("real_time_afterwards")
+async def test_advancing_the_clock_on_the_console_shows_the_new_time(
+    api: Api, browser: OfflineBrowser
+) -> None:
+    """The operator presses "+91 min" on the clock section: the page answers with the new
+    time and what ran on the way."""
+    before = api.container.services.clock.now()
+    page = await browser.page()
+    await browser.sign_in(page)
+    await page.goto(ORIGIN + "/console/clock")
+    assert await page.inner_text("#clock-mode") == "real"
+
+    await page.click("#advance button[value=PT91M]")
+    await page.wait_for_selector("#ran")
+
+    after = before + timedelta(minutes=91)
+    assert await page.inner_text("#clock-now") == after.strftime("%a %d %b %Y %H:%M:%S")
+    assert await page.inner_text("#clock-mode") == "offset"
+    assert "The clock moved forward." in await page.inner_text(".flash.done")
+    assert browser.problems == []
+
+
+async def test_a_new_clients_secret_is_shown_once_and_copied(
+    browser: OfflineBrowser, estate: TestEstate
+) -> None:
+    """Creating a client on the console answers with its secret and a working copy button."""
+    await browser.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ORIGIN)
+    page = await browser.page()
+    await browser.sign_in(page)
+    await page.goto(ORIGIN + "/console")
+    await page.fill("#new-client input[name=name]", "Vendor B")
+    await page.check(f"#new-client input[name=facility][value='{estate.facility_ids[0]}']")
+
+    await page.click("#new-client button[type=submit]")
+    secret = await page.inner_text("#secret-value")
+    button = page.locator(f"button.copy[data-copy='{secret}']")
+    await button.click()
+
+    await page.wait_for_function(
+        "b => b.textContent === 'Copied'", arg=await button.element_handle()
+    )
+    assert await page.evaluate("navigator.clipboard.readText()") == secret
+    assert "shown this once" in await page.inner_text("main")
     assert browser.problems == []

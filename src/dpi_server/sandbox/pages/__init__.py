@@ -4,7 +4,8 @@ build step and nothing fetched from another host.
 - `/` what this server is, the estate, and (signed in) the credentials to use;
 - `/marketplace/{facility}/{doctor}/{address}` a patient's week of free slots: book, cancel, move;
 - `/doctor/{facility}/{doctor}/{address}` the doctor's side: breaks, presence, address services;
-- `/console` the operator's console: API clients and their notification log, live.
+- `/console` the operator's console: API clients (and their controls), their notification
+  log, live, the request journal, faults, the sandbox clock and reset.
 
 Every page but `/` and the sign-in form acts as the operator and needs a session
 (`session.py`). Pages call the use cases (`Services`) directly; none is in the OpenAPI document.
@@ -18,7 +19,16 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from dpi_server.sandbox.pages import console, doctor, home, marketplace
+from dpi_server.sandbox.pages import (
+    console,
+    console_clients,
+    console_clock,
+    console_journal,
+    console_reset,
+    doctor,
+    home,
+    marketplace,
+)
 from dpi_server.sandbox.pages.rendering import STATIC_URL, PagesOptions, render, see_other
 from dpi_server.sandbox.pages.session import ForeignOrigin, SignInRequired
 
@@ -30,7 +40,16 @@ STATIC_DIR = Path(__file__).parent / "static"
 def install_pages(app: FastAPI, options: PagesOptions | None = None) -> None:
     app.state.pages_options = options or PagesOptions()
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="pages-static")
-    for module in (home, marketplace, doctor, console):
+    for module in (
+        home,
+        marketplace,
+        doctor,
+        console,
+        console_clients,
+        console_clock,
+        console_journal,
+        console_reset,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(SignInRequired, _sign_in_first)
     app.add_exception_handler(ForeignOrigin, _foreign_origin)

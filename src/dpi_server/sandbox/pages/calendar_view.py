@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
-from dpi_server.domain.errors import DomainError
-from dpi_server.sandbox.pages.rendering import error_text
+from dpi_server.sandbox.pages.rendering import error_text, status_of
 
 WEEK = timedelta(days=7)
 
@@ -60,11 +59,6 @@ def requested_week(request: Request, now: datetime, zone: ZoneInfo) -> tuple[Wee
         return week_of(date.fromisoformat(text), zone), None
     except ValueError:
         return week_of(today, zone), "The week must be a date (YYYY-MM-DD)."
-
-
-def status_of(error: DomainError) -> int:
-    """A refused form answers the page again with the error's 4xx (400 if it has none)."""
-    return error.status if 400 <= error.status < 500 else 400
 
 
 __all__ = ["Week", "error_text", "requested_week", "status_of", "week_of"]

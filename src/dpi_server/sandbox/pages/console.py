@@ -1,19 +1,26 @@
 """The operator's console: the API clients, and each client's notification log, live.
 
-The console's sections are listed in `SECTIONS` and drawn as its navigation; the request
-journal, fault injection and the clock get their own sections here when they exist.
+The console's sections are listed in `SECTIONS` and drawn as its navigation; the client
+controls (console_clients.py), the request journal and faults (console_journal.py), the
+clock (console_clock.py) and reset (console_reset.py) are sections of their own, drawn with
+`render_console`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import JSONResponse, Response
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from dpi_server.domain.actors import OperatorActor
 from dpi_server.domain.clients import ApiClient
+from dpi_server.domain.environments import ENVIRONMENTS
+from dpi_server.domain.locales import LOCALES
 from dpi_server.domain.notifications import PENDING, STATES, DeliverySettings
 from dpi_server.sandbox.pages.rendering import render
 from dpi_server.sandbox.pages.session import PageServices, operator_page
@@ -25,10 +32,19 @@ from dpi_server.services.registry import Services
 router = APIRouter(include_in_schema=False, dependencies=[Depends(operator_page)])
 CONSOLE_URL = "/console"
 NOTIFICATIONS_URL = "/console/notifications"
+CLIENTS_URL = "/console/clients"
+CLOCK_URL = "/console/clock"
+RESET_URL = "/console/reset"
+JOURNAL_URL = "/console/journal"
+FAULTS_URL = "/console/faults"
 # (title, url) of each console section, in the navigation's order.
 SECTIONS: list[tuple[str, str]] = [
     ("Clients", CONSOLE_URL),
     ("Notifications", NOTIFICATIONS_URL),
+    ("Journal", JOURNAL_URL),
+    ("Faults", FAULTS_URL),
+    ("Clock", CLOCK_URL),
+    ("Reset", RESET_URL),
 ]
 # Shown besides the stored states: a pending push copy that has failed before.
 RETRYING = "retrying"
@@ -89,14 +105,50 @@ async def _log(
         return [], str(exc)
 
 
-@router.get(CONSOLE_URL)
-async def console(request: Request, services: PageServices) -> Response:
-    """Every API client with its delivery model and rate limits."""
-    return render(
+def render_console(
+    request: Request,
+    template: str,
+    title: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:
+    """A console section: the page with the sections' navigation."""
+    values = {"title": f"Console: {title}", "sections": SECTIONS, **context}
+    return render(request, template, values, status=status, error=error)
+
+
+async def clients_page(
+    request: Request,
+    services: Services,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    posted: FormData | None = None,
+) -> HTMLResponse:
+    """The clients table and the form that creates one (`posted`: what a refused form held)."""
+    overview = await services.estate_admin.overview(OperatorActor())
+    return render_console(
         request,
         "console_clients.html",
-        {"title": "Console: clients", "sections": SECTIONS, "rows": await _clients(services)},
+        "clients",
+        {
+            "rows": await _clients(services),
+            "facilities": [entry.facility for entry in overview],
+            "locales": sorted(LOCALES),
+            "environments": ENVIRONMENTS,
+            "posted": posted if posted is not None else FormData(),
+        },
+        status=status,
+        error=error,
     )
+
+
+@router.get(CONSOLE_URL)
+async def console(request: Request, services: PageServices) -> Response:
+    """Every API client with its delivery model and rate limits, and a new client's form."""
+    return await clients_page(request, services)
 
 
 @router.get(NOTIFICATIONS_URL)
@@ -104,12 +156,11 @@ async def notification_log(request: Request, services: PageServices) -> Response
     """The newest notification copies, of one client or all; the page polls the JSON twin."""
     client, state, error = _filters(request)
     copies, missing = await _log(services, client, state)
-    return render(
+    return render_console(
         request,
         "console_notifications.html",
+        "notifications",
         {
-            "title": "Console: notifications",
-            "sections": SECTIONS,
             "clients": [c for c, _ in await services.clients.list()],
             "client": client,
             "state": state,
@@ -130,12 +181,11 @@ async def notification_copy(request: Request, delivery_id: int, services: PageSe
         return render(
             request, "error.html", {"title": "No such notification"}, status=404, error=str(exc)
         )
-    return render(
+    return render_console(
         request,
         "console_copy.html",
+        f"notification {delivery_id}",
         {
-            "title": f"Console: notification {delivery_id}",
-            "sections": SECTIONS,
             "copy": _copy_json(copy),
             "body": _pretty(body),
             "attempts": attempts,

@@ -14,8 +14,8 @@ from starlette.responses import Response
 from dpi_server.domain.actors import DoctorActor
 from dpi_server.domain.errors import DomainError
 from dpi_server.sandbox.pages import forms
-from dpi_server.sandbox.pages.calendar_view import requested_week, status_of
-from dpi_server.sandbox.pages.rendering import error_page, error_text, local, render, see_other
+from dpi_server.sandbox.pages.calendar_view import requested_week
+from dpi_server.sandbox.pages.rendering import act, error_page, error_text, local, render
 from dpi_server.sandbox.pages.session import AddressPath, PageServices, operator_page
 from dpi_server.services.access import AddressRef
 from dpi_server.services.address_services import (
@@ -86,10 +86,10 @@ async def _page(
     )
 
 
-def _done(request: Request, ref: AddressRef, key: str) -> Response:
+def _done(request: Request, ref: AddressRef, key: str) -> str:
     week = request.query_params.get("week", "")
     suffix = f"week={week}&" if week and len(week) <= 10 else ""
-    return see_other(f"{page_url(ref)}?{suffix}done={key}")
+    return f"{page_url(ref)}?{suffix}done={key}"
 
 
 @router.get(PATH)
@@ -106,11 +106,15 @@ async def _act(
     done: str,
 ) -> Response:
     """Run `action()`; a refusal answers the page again with the error, changing nothing."""
-    try:
+
+    async def run() -> str:
         await action()
-    except DomainError as exc:
-        return await _page(request, services, ref, status=status_of(exc), error=error_text(exc))
-    return _done(request, ref, done)
+        return _done(request, ref, done)
+
+    async def refused(status: int, error: str) -> Response:
+        return await _page(request, services, ref, status=status, error=error)
+
+    return await act(run, refused)
 
 
 @router.post(PATH + "/breaks")

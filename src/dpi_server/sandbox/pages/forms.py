@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -32,16 +32,16 @@ MAX_FORM_FIELDS = 30
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{6,30}$")
 
 
-class _Form(BaseModel):
+class PageForm(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
-class SignInForm(_Form):
+class SignInForm(PageForm):
     token: str = Field(min_length=1, max_length=200)
     next: str = Field(default="/", max_length=2000)
 
 
-class PatientForm(_Form):
+class PatientForm(PageForm):
     name: RequiredPersonName
     surname: RequiredPersonName
     phone: RequiredPhone
@@ -61,32 +61,32 @@ class BookForm(PatientForm):
     service: str  # "<address service id>:<duration>", one of the slot's choices
 
 
-class CancelForm(_Form):
+class CancelForm(PageForm):
     reason: Reason | None = None
 
 
-class MoveForm(_Form):
+class MoveForm(PageForm):
     start: str
 
 
-class BreakForm(_Form):
+class BreakForm(PageForm):
     since: str
     till: str
     description: BreakDescription | None = None
 
 
-class PresenceForm(_Form):
+class PresenceForm(PageForm):
     presence: str = Field(pattern="^(present|absent)$")
 
 
-class NewServiceForm(_Form):
+class NewServiceForm(PageForm):
     service_id: int = Field(ge=1)
     price: int | None = Field(default=None, ge=0)
     default_duration: int | None = Field(default=None, ge=1, le=1440)
     description: Description | None = None
 
 
-class ServiceChangeForm(_Form):
+class ServiceChangeForm(PageForm):
     price: int | None = Field(default=None, ge=0)
     default_duration: int | None = Field(default=None, ge=1, le=1440)
     description: Description | None = None
@@ -95,12 +95,19 @@ class ServiceChangeForm(_Form):
 
 
 async def read_form(request: Request, model: type[M]) -> M:
-    """The posted form as `model`; empty fields count as not given."""
+    """The posted form as `model`; empty fields count as not given. A field the model types
+    as a list gathers every value posted under its name (a group of checkboxes)."""
     form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
-    data: dict[str, Any] = {}
+    lists = {
+        name for name, field in model.model_fields.items() if get_origin(field.annotation) is list
+    }
+    data: dict[str, Any] = {name: [] for name in lists}
     for key, value in form.multi_items():
         if isinstance(value, str) and value.strip():
-            data[key] = value
+            if key in lists:
+                data[key].append(value)
+            else:
+                data[key] = value
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from dpi_server.domain.errors import DomainError
 from dpi_server.domain.notifications import BookingDeniedByVendor
@@ -33,6 +33,17 @@ DONE = {
     "service-added": "The service is added.",
     "service-changed": "The service is changed.",
     "service-removed": "The service is removed.",
+    "client-revoked": "The client is revoked: its tokens no longer work.",
+    "environment-set": "The environment is set.",
+    "delivery-set": "The delivery is saved.",
+    "events-set": "The optional events are saved.",
+    "limits-set": "The rate limits are saved.",
+    "clock-frozen": "The clock is frozen.",
+    "clock-real": "The clock is back to real time.",
+    "clock-moved": "The clock moved forward.",
+    "reset": "The sandbox is back to its snapshot.",
+    "faults-set": "The fault plan is in force (its random streams start again from the seed).",
+    "faults-cleared": "Faults are off.",
 }
 
 
@@ -107,6 +118,24 @@ def error_page(request: Request, error: DomainError, *, status: int | None = Non
 def see_other(url: str) -> RedirectResponse:
     """After a successful form: the page again by GET (post/redirect/get)."""
     return RedirectResponse(url, status_code=303)
+
+
+def status_of(error: DomainError) -> int:
+    """A refused form answers the page again with the error's 4xx (400 if it has none)."""
+    return error.status if 400 <= error.status < 500 else 400
+
+
+async def act(
+    action: Callable[[], Awaitable[str]],
+    refused: Callable[[int, str], Awaitable[Response]],
+) -> Response:
+    """A form's work: `action()` answers the URL to redirect to; a DomainError (a bad field,
+    a rule's refusal) answers `refused(status, message)`, the page again with the error."""
+    try:
+        target = await action()
+    except DomainError as exc:
+        return await refused(status_of(exc), error_text(exc))
+    return see_other(target)
 
 
 def local(moment: datetime | None, zone: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
