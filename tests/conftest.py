@@ -19,6 +19,7 @@ from dpi_server.adapters.db.migrate import migrate
 from dpi_server.api.openapi import openapi_document
 from dpi_server.bootstrap import Container, build, build_app
 from dpi_server.config import Settings
+from dpi_server.domain.environments import PRODUCTION, SANDBOX
 from dpi_server.testing.clock import FakeClock
 from dpi_server.testing.estate import EstateBuilder, TestEstate
 from tests.contract.validator import ContractValidator
@@ -157,6 +158,17 @@ async def api(
         event_hooks={"response": [check_contract]},
     ) as http:
         yield Api(http, container, clock, EstateBuilder(container.services))
+    await _back_to_sandbox(container)
+
+
+async def _back_to_sandbox(container: Container) -> None:
+    """The session's database is shared by the tests of a worker: a production client left
+    behind would close time travel and reset to every later test, so each test's go back to
+    sandbox when it ends."""
+    clients = container.services.clients
+    for client, _facilities in await clients.list():
+        if client.environment == PRODUCTION and client.usable:
+            await clients.set_environment(client.client_id, SANDBOX)
 
 
 @pytest.fixture
