@@ -182,7 +182,8 @@ def build(
     scheduler = Scheduler(
         the_clock, delivery_service, AutoCancelService(uow, the_clock), shared_clock.refresh
     )
-    time_travel = TimeTravelService(shared_clock, scheduler, uow)
+    clients = ClientAdminService(uow, the_clock, cache)
+    time_travel = TimeTravelService(shared_clock, scheduler, clients)
 
     async def clock_to_real_time() -> None:
         await time_travel.real()
@@ -195,7 +196,7 @@ def build(
         uow=uow,
         access=AccessService(uow, cache),
         auth=AuthService(uow, the_clock, settings.token_lifetime_seconds, cache),
-        clients=ClientAdminService(uow, the_clock, cache),
+        clients=clients,
         estate_admin=EstateAdminService(uow, the_clock),
         directory=DirectoryService(uow, the_clock, cache),
         address_services=AddressServicesService(uow, the_clock),
@@ -271,8 +272,6 @@ def _leader_lease(engine: AsyncEngine) -> Lease | None:
 def build_app(container: Container, *, hot_reads: bool = True) -> FastAPI:
     """The API app; `hot_reads=False` leaves every request to the full stack (tests compare
     the two)."""
-    from dpi_server.cli.serve import CREDENTIALS_FILE  # the CLI imports this module
-
     settings = container.settings
     return create_app(
         container.services,
@@ -289,7 +288,7 @@ def build_app(container: Container, *, hot_reads: bool = True) -> FastAPI:
                 app, container.services.rate_limiter, container.services.clock
             ),
             on_shutdown=container.close,
-            credentials_file=str((settings.data_dir / CREDENTIALS_FILE).resolve()),
+            credentials_file=str(settings.credentials_file.resolve()),
             hot_reads=hot_reads,
             outermost=(
                 (lambda app: StatementCountMiddleware(app, stats.begin_tally))

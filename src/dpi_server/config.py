@@ -111,6 +111,12 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'dpi.sqlite3').resolve()}"
 
+    @property
+    def credentials_file(self) -> Path:
+        """Where `dpi serve` writes the demo client's and the operator's credentials (the
+        home page names it, since the secret itself is not stored)."""
+        return self.data_dir / "demo-credentials.json"
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def effective_public_host(self) -> str:

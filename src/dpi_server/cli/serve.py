@@ -28,7 +28,6 @@ from dpi_server.domain.locales import LOCALES
 from dpi_server.sandbox.seed import is_empty, seed_demo_estate
 from dpi_server.services.operator_auth import new_operator_token
 
-CREDENTIALS_FILE = "demo-credentials.json"
 log = logging.getLogger("dpi.serve")
 
 
@@ -58,7 +57,7 @@ async def _first_run(settings: Settings, container: Container, ca_cert: str | No
     Secrets are printed only when they are created; a restart points to the file instead,
     so logs that collect a server's output collect no copies (issue #12, item 4).
     """
-    path = settings.data_dir / CREDENTIALS_FILE
+    path = settings.credentials_file
     stored: dict[str, Any] = {}
     created = False
     if await is_empty(container.services) and settings.seed_demo:

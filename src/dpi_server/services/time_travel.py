@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 
 from dpi_server.domain import errors
 from dpi_server.domain.clock import FROZEN, ClockState, check_advance
-from dpi_server.domain.environments import ProductionClientsActive
-from dpi_server.services.repositories import UnitOfWorkFactory
+from dpi_server.services.clients import ClientAdminService
 from dpi_server.services.scheduler import Scheduler, SchedulerReport
 from dpi_server.services.shared_clock import ClockReading, SharedClock
 
@@ -30,22 +29,22 @@ class Travel:
 
 
 class TimeTravelService:
-    def __init__(self, clock: SharedClock, scheduler: Scheduler, uow: UnitOfWorkFactory) -> None:
+    def __init__(
+        self, clock: SharedClock, scheduler: Scheduler, clients: ClientAdminService
+    ) -> None:
         self._clock = clock
         self._scheduler = scheduler
-        self._uow = uow
+        self._clients = clients
         self._journey = asyncio.Lock()
 
     async def _refuse_with_production_clients(self) -> None:
         """The clock is the whole deployment's: while a production client is live, only the
         way back to real time is open (docs/decisions.md "Environments")."""
-        async with self._uow() as uow:
-            if await uow.clients.any_live_production():
-                raise ProductionClientsActive(
-                    "Freezing, setting or advancing the clock",
-                    "take production tokens, retries and copies off real time "
-                    "(back to real time is allowed)",
-                )
+        await self._clients.refuse_if_production(
+            "Freezing, setting or advancing the clock",
+            "take production tokens, retries and copies off real time "
+            "(back to real time is allowed)",
+        )
 
     async def sync(self) -> None:
         """Pick up a change another process made (cheap: at most one read per half second)."""
