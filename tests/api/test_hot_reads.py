@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from dpi_server.adapters.db.uow import SqlUnitOfWork
+from dpi_server.api.hot_reads import SlotsQueries
 from dpi_server.bootstrap import Container, build_app
+from dpi_server.services.access import AddressRef
 from tests.api.calendar_support import MON, THU, TUE, Cal, at, period, q, window
 from tests.conftest import Api
 
@@ -198,3 +200,27 @@ class TestCachedSlots:
         assert cached == [at(MON, h) for h in ("10:00", "10:30", "11:00", "11:30")]
         assert later == fresh == cached[1:]
         assert back == cached
+
+
+def test_slots_queries_are_read_once_and_bounded() -> None:
+    queries = SlotsQueries()
+    path = f"{API}/facilities/1/doctors/2/addresses/3/slots"
+    window_query = b"start=2026-12-07T00%3A00%3A00%2B01%3A00&end=2026-12-08T00%3A00%3A00%2B01%3A00"
+    first = queries.parse(path, window_query)
+    assert first is not None
+    assert first.ref == AddressRef(1, 2, 3)
+    assert first.start.isoformat() == "2026-12-06T23:00:00+00:00"
+    assert queries.parse(path, window_query) is first
+    # What the full stack must answer is not read here, remembered or not.
+    for refused in (
+        window_query + b"&with=slot.address_services",
+        window_query + b"&start=2026-12-09T00%3A00%3A00%2B01%3A00",
+        b"start=tomorrow&end=2026-12-08T00%3A00%3A00%2B01%3A00",
+        b"start=2026-12-07T00%3A00%3A00%2B01%3A00",
+    ):
+        assert queries.parse(path, refused) is None
+        assert queries.parse(path, refused) is None
+    assert queries.parse(f"{API}/facilities/x/doctors/2/addresses/3/slots", window_query) is None
+    for n in range(SlotsQueries.LIMIT + 10):
+        queries.parse(f"{API}/facilities/{n}/doctors/2/addresses/3/slots", window_query)
+    assert len(queries._known) <= SlotsQueries.LIMIT
