@@ -107,6 +107,22 @@ class TestBookSlot:
             at(TUE, f"{h}") for h in ("11:00", "11:30", "12:00", "12:30")
         ]
 
+    async def test_the_longest_visit_takes_its_last_slot(
+        self, api: Api, estate: TestEstate
+    ) -> None:
+        """A day-long visit (1,440 minutes, the most a visit may last) still takes the slot
+        that starts just before it ends: storage looks back that far for overlapping visits
+        (adapters/db/calendar_repositories.py `busy_between`)."""
+        cal = Cal(api, estate)
+        await cal.publish(period(at(TUE, "00:00"), at(WED, "00:00"), (cal.sid(), 30)))
+
+        long_visit = await cal.booked(at(TUE, "00:00"), book_body(cal.sid(), 1440))
+
+        assert long_visit["end_at"] == at(WED, "00:00")
+        response = await cal.book(at(TUE, "23:30"))
+        assert failure(response, 404) == slot_not_found(at(TUE, "23:30"))
+        assert await cal.starts(TUE) == []
+
     async def test_not_commercial_is_422(self, api: Api, estate: TestEstate) -> None:
         """bookSlot on a basic address: 422 not commercial (§7.2 #31)."""
         cal = Cal(api, estate)

@@ -91,8 +91,13 @@ class VisitDetails:
     visit_payment: bool = False
 
 
+# The longest visit, in minutes. Every visit is made through `check_booking_duration`, so no
+# stored visit is longer: storage relies on that to bound its overlap searches.
+MAX_DURATION_MINUTES = 24 * 60
+
+
 def duration_is_valid(duration: int) -> bool:
-    return 1 <= duration <= 24 * 60
+    return 1 <= duration <= MAX_DURATION_MINUTES
 
 
 def check_booking_duration(duration: int) -> None:

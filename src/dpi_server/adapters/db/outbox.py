@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import Select, and_, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dpi_server.adapters.db import notification_tables as nt
@@ -41,6 +41,31 @@ from dpi_server.domain.notification_payloads import Directory, render, to_body
 from dpi_server.domain.notifications import PENDING, PULL, PUSH, QUEUED, DeliverySettings
 
 
+def _recipients_of_facility() -> Select[Any]:
+    """Usable clients whose estate holds the facility now, with their delivery settings."""
+    cf, c, cd = t.client_facilities, t.api_clients, nt.client_delivery
+    return (
+        select(cf.c.client_pk, cd.c.mode, cd.c.push_url, cd.c.events)
+        .join(c, c.c.id == cf.c.client_pk)
+        .outerjoin(cd, cd.c.client_pk == cf.c.client_pk)
+        .where(
+            and_(
+                cf.c.facility_id == bindparam("facility_id"),
+                c.c.is_active,
+                c.c.revoked_at.is_(None),
+            )
+        )
+        .order_by(cf.c.client_pk)
+    )
+
+
+# Built once: every change that raises an event runs these (see the note on statement
+# building in adapters/db/calendar_repositories.py).
+_INSERT_EVENT = insert(t.domain_events).returning(t.domain_events.c.id)
+_INSERT_COPIES = insert(nt.notification_deliveries)
+_RECIPIENTS = _recipients_of_facility()
+
+
 @dataclass(frozen=True, slots=True)
 class _Recipient:
     client_pk: int
@@ -62,18 +87,17 @@ async def write_events(
         directory = await reader.directory_for(event)
         body = None if directory is None else to_body(render(event, directory))
         result = await conn.execute(
-            insert(t.domain_events)
-            .values(
-                name=event.NAME,
-                occurred_at=event.context.occurred_at,
-                facility_id=event.context.facility_id,
-                doctor_id=event.context.doctor_id,
-                address_id=event.context.address_id,
-                payload=json.dumps(encode_event(event), sort_keys=True),
-                origin_client_pk=event.context.origin.client_pk,
-                body=body,
-            )
-            .returning(t.domain_events.c.id)
+            _INSERT_EVENT,
+            {
+                "name": event.NAME,
+                "occurred_at": event.context.occurred_at,
+                "facility_id": event.context.facility_id,
+                "doctor_id": event.context.doctor_id,
+                "address_id": event.context.address_id,
+                "payload": json.dumps(encode_event(event), sort_keys=True),
+                "origin_client_pk": event.context.origin.client_pk,
+                "body": body,
+            },
         )
         event_id = int(result.scalar_one())
         if body is None:
@@ -83,7 +107,7 @@ async def write_events(
             recipients[facility_id] = await _recipients(conn, facility_id)
         copies.extend(_copies(event, event_id, recipients[facility_id]))
     if copies:
-        await conn.execute(insert(nt.notification_deliveries), copies)
+        await conn.execute(_INSERT_COPIES, copies)
 
 
 def _copies(event: Event, event_id: int, recipients: list[_Recipient]) -> list[dict[str, Any]]:
@@ -111,14 +135,7 @@ def _copies(event: Event, event_id: int, recipients: list[_Recipient]) -> list[d
 
 async def _recipients(conn: AsyncConnection, facility_id: int) -> list[_Recipient]:
     """Usable clients whose estate holds the facility now, with their delivery settings."""
-    cf, c, cd = t.client_facilities, t.api_clients, nt.client_delivery
-    rows = await conn.execute(
-        select(cf.c.client_pk, cd.c.mode, cd.c.push_url, cd.c.events)
-        .join(c, c.c.id == cf.c.client_pk)
-        .outerjoin(cd, cd.c.client_pk == cf.c.client_pk)
-        .where(and_(cf.c.facility_id == facility_id, c.c.is_active, c.c.revoked_at.is_(None)))
-        .order_by(cf.c.client_pk)
-    )
+    rows = await conn.execute(_RECIPIENTS, {"facility_id": facility_id})
     return [
         _Recipient(
             int(pk),
