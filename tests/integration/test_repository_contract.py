@@ -31,6 +31,7 @@ from dpi_server.adapters.db.sqlite_inline import InlineSqlite
 from dpi_server.adapters.db.uow import SqlUnitOfWork
 from dpi_server.domain import errors
 from dpi_server.domain.actors import Origin
+from dpi_server.domain.booking_rules import MAX_DURATION_MINUTES
 from dpi_server.domain.bookings import NewBooking, Patient
 from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
@@ -1262,6 +1263,23 @@ class TestBookings:
         ]
         assert ignoring == [lunch]
         assert touching == []
+
+    async def test_busy_time_finds_the_longest_visit_by_its_end(self, backend: Backend) -> None:
+        """A visit of the longest duration (a day) is busy in a window that only its last
+        minutes touch: the overlap search looks back that far, no further."""
+        s = await seed(backend)
+        midnight = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
+        async with backend.uow(write=True) as uow:
+            await uow.bookings.add(new_booking(s, midnight, duration=MAX_DURATION_MINUTES))
+            await uow.commit()
+
+        last_minute = midnight + timedelta(minutes=MAX_DURATION_MINUTES - 1)
+        async with backend.uow() as uow:
+            busy = await uow.calendar.busy_between(
+                s.address_id, last_minute, last_minute + timedelta(minutes=30), None
+            )
+
+        assert busy == [Interval(midnight, midnight + timedelta(days=1))]
 
     async def test_list_between_pages_by_start(self, backend: Backend) -> None:
         """Bookings starting in [start, end), by start then id, paginated, with the total."""
