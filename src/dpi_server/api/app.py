@@ -16,6 +16,7 @@ from dpi_server.api.contract import apply_contract
 from dpi_server.api.docs import install_docs
 from dpi_server.api.errors import install_error_handlers
 from dpi_server.api.faults import FaultMiddleware
+from dpi_server.api.hot_booking import HotBookingMiddleware
 from dpi_server.api.hot_reads import HotReadMiddleware
 from dpi_server.api.journal import JournalMiddleware
 from dpi_server.api.middleware import (
@@ -63,7 +64,8 @@ class ApiOptions:
     outermost: Callable[[ASGIApp], ASGIApp] | None = None
     # Where `dpi serve` wrote demo-credentials.json: the home page says where the secret is.
     credentials_file: str | None = None
-    # The lean path of the hottest read (api/hot_reads.py); off only to compare with it.
+    # The lean paths of the hottest reads and of bookSlot (api/hot_reads.py,
+    # api/hot_booking.py); off only to compare with them.
     hot_reads: bool = True
 
 
@@ -120,8 +122,9 @@ def create_app(services_: Services, options: ApiOptions | None = None) -> FastAP
     # Starlette applies add_middleware in reverse: the last added runs first. Per request:
     # the request id, statement counts (diagnostics only), the clock sync, host check, HTTPS
     # redirect, body limit, bearer authentication, the journal, sandbox faults, rate limit,
-    # the hot reads, then FastAPI's router.
+    # the hot reads and bookSlot, then FastAPI's router.
     if opts.hot_reads:
+        app.add_middleware(HotBookingMiddleware, services=lambda: services_)
         app.add_middleware(HotReadMiddleware, services=lambda: services_)
     if opts.rate_limit is not None:
         app.add_middleware(_Wrap, wrap=opts.rate_limit)
