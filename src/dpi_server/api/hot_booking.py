@@ -25,8 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dpi_server.api import wire_calendar
 from dpi_server.api.body import HEAVY_BODY_BYTES, parse_body
 from dpi_server.api.extensions import parse_with
+from dpi_server.api.hot_reads import send_success
 from dpi_server.api.inputs import path_id, slot_start
-from dpi_server.api.media import SUCCESS_MEDIA_TYPE
 from dpi_server.api.routes.calendar import book_request
 from dpi_server.api.schemas import BookSlotRequest
 from dpi_server.domain.errors import DomainError
@@ -39,7 +39,6 @@ _BOOK_PATH = re.compile(
     r"/api/v3/integration/facilities/([^/]+)/doctors/([^/]+)/addresses/([^/]+)"
     r"/slots/([^/]+)/book"
 )
-_CONTENT_TYPE = (b"content-type", SUCCESS_MEDIA_TYPE.encode())
 
 
 class HotBookingMiddleware:
@@ -64,14 +63,7 @@ class HotBookingMiddleware:
         if body is None:
             await self.app(scope, _replaying(raw, complete, receive), send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", str(len(body)).encode()), _CONTENT_TYPE],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_success(send, body)
 
     async def _book(
         self, scope: Scope, principal: Principal, match: re.Match[str], raw: bytes

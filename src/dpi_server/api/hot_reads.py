@@ -46,6 +46,18 @@ def render_facilities(found: list[Facility]) -> bytes:
     return orjson.dumps(items([wire.facility(f) for f in found]))
 
 
+async def send_success(send: Send, body: bytes) -> None:
+    """A 200 with `body`, the head the routes' `ok` responses have (api/media.py)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(body)).encode()), _CONTENT_TYPE],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 class HotReadMiddleware:
     def __init__(self, app: ASGIApp, services: Callable[[], Services]) -> None:
         self.app = app
@@ -62,14 +74,7 @@ class HotReadMiddleware:
         if body is None:
             await self.app(scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", str(len(body)).encode()), _CONTENT_TYPE],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_success(send, body)
 
     async def _answer(self, scope: Scope, principal: Principal) -> bytes | None:
         path: str = scope["path"]
