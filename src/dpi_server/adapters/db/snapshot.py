@@ -121,6 +121,10 @@ class SqlSnapshotRepository:
                 f"SELECT {columns} FROM {self._quote(COPY_PREFIX + table.name)}"
             )
         await self._restore_counters(tables, {n: r["next_id"] for n, r in recorded.items()})
+        if not self._postgres:
+            # Every parent row is back. Checks are immediate again for whatever shares this
+            # transaction (writers commit in groups: adapters/db/sqlite_inline.py).
+            await self._run("PRAGMA defer_foreign_keys = OFF")
         await self._run(_BUMP)
         return True
 

@@ -134,8 +134,7 @@ class SqlUnitOfWork:
         try:
             if self._inline_conn is not None:
                 inline, self._inline_conn = self._inline_conn, None
-                take_mark(inline.sync_connection)  # rolled back: nothing changed
-                inline.close_now()
+                inline.close_now()  # what it did not commit is rolled back, marks too
             elif self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
         finally:
@@ -160,8 +159,7 @@ class SqlUnitOfWork:
         if self._inline_conn is not None:
             await write_events(cast(AsyncConnection, self._inline_conn), self._events, self._known)
             self._events.clear()
-            await self._inline_conn.commit()
-            self._committed(self._inline_conn.sync_connection)
+            self._notify(await self._inline_conn.commit())
             return
         assert self._conn is not None
         await write_events(self._conn, self._events, self._known)
@@ -171,6 +169,8 @@ class SqlUnitOfWork:
         self._committed(self._conn.sync_connection)
 
     def _committed(self, conn: Connection | None) -> None:
-        families = take_mark(conn)
+        self._notify(take_mark(conn))
+
+    def _notify(self, families: frozenset[str]) -> None:
         if families and self._on_cache_write is not None:
             self._on_cache_write(families)
