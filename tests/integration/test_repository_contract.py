@@ -1023,6 +1023,7 @@ class TestCalendars:
         assert no_days == []
         assert touching == []
         assert inside == [mon_early]
+        assert (inside[0].start.tzinfo, inside[0].end.tzinfo) == (UTC, UTC)
         assert elsewhere == []
 
     async def test_periods_need_their_address(self, backend: Backend) -> None:
@@ -1262,6 +1263,7 @@ class TestBookings:
         ]
         assert ignoring == [lunch]
         assert touching == []
+        assert {i.start.tzinfo for i in busy} | {i.end.tzinfo for i in busy} == {UTC}
 
     async def test_list_between_pages_by_start(self, backend: Backend) -> None:
         """Bookings starting in [start, end), by start then id, paginated, with the total."""

@@ -10,10 +10,23 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, text, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dpi_server.adapters.db import notification_tables as nt
@@ -105,26 +118,25 @@ class SqlCalendarRepository:
         )
 
     @staticmethod
-    def _period(row: RowMapping) -> WorkPeriod:
+    def _period(row: Row[Any]) -> WorkPeriod:
+        providers = row.insurance_providers
         return WorkPeriod(
-            start=row["start"],
-            end=row["end"],
-            services=tuple(PeriodService(int(a), int(d)) for a, d in json.loads(row["services"])),
-            insurance_accepted=row["insurance_accepted"],
-            insurance_providers=tuple(int(p) for p in json.loads(row["insurance_providers"])),
+            start=t.utc_from_driver(row.start),
+            end=t.utc_from_driver(row.end),
+            services=tuple(PeriodService(int(a), int(d)) for a, d in json.loads(row.services)),
+            insurance_accepted=row.insurance_accepted,
+            insurance_providers=() if providers == "[]" else tuple(map(int, json.loads(providers))),
         )
 
     async def periods_between(
         self, address_id: int, start: datetime, end: datetime
     ) -> list[WorkPeriod]:
-        """Periods overlapping [start, end)."""
-        w = t.work_periods
-        statement = (
-            select(w)
-            .where(and_(w.c.address_id == address_id, w.c.start < end, w.c.end > start))
-            .order_by(w.c.start)
+        """Periods overlapping [start, end), in order of start."""
+        return await self._periods(
+            _PERIODS_BETWEEN,
+            {"address_id": address_id, "start": start, "end": end},
+            large=end - start > LARGE_SPAN,
         )
-        return await self._periods(statement, large=end - start > LARGE_SPAN)
 
     async def periods_on_days(self, address_id: int, days: Sequence[date]) -> list[WorkPeriod]:
         w = t.work_periods
@@ -137,15 +149,17 @@ class SqlCalendarRepository:
         )
         return await self._periods(statement, large=len(days) > LARGE_SPAN.days)
 
-    async def _periods(self, statement: Select[Any], *, large: bool) -> list[WorkPeriod]:
+    async def _periods(
+        self, statement: Select[Any], parameters: dict[str, Any] | None = None, *, large: bool
+    ) -> list[WorkPeriod]:
         """The periods `statement` selects; many of them are read and converted in a thread
         on the inline SQLite path (adapters/db/sqlite_inline.py), not on the event loop."""
-        conn = self._conn
+        conn, period = self._conn, self._period
         if large and isinstance(conn, InlineConnection):
             return await conn.in_thread(
-                lambda sync: [self._period(r) for r in sync.execute(statement).mappings()]
+                lambda sync: [period(r) for r in sync.execute(statement, parameters).all()]
             )
-        return [self._period(r) for r in (await conn.execute(statement)).mappings()]
+        return [period(r) for r in (await conn.execute(statement, parameters)).all()]
 
     async def replace_days(
         self, address_id: int, days: Sequence[date], periods: Sequence[tuple[date, WorkPeriod]]
@@ -202,27 +216,18 @@ class SqlCalendarRepository:
     async def busy_between(
         self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
     ) -> list[Interval]:
-        b, k = t.bookings, t.calendar_breaks
-        bookings = select(b.c.start.label("since"), b.c.end.label("till")).where(
-            and_(
-                b.c.address_id == address_id,
-                b.c.status == "booked",
-                b.c.deleted_at.is_(None),
-                b.c.start < end,
-                b.c.end > start,
-                b.c.id != (ignore_booking_id or 0),
-            )
+        """Bookings, breaks and holds overlapping [start, end), in no particular order."""
+        rows = await self._conn.execute(
+            _BUSY_BETWEEN,
+            {
+                "address_id": address_id,
+                "start": start,
+                "end": end,
+                "ignore_booking_id": ignore_booking_id or 0,
+            },
         )
-        breaks = select(k.c.since, k.c.till).where(
-            and_(k.c.address_id == address_id, k.c.since < end, k.c.till > start)
-        )
-        # Slots held while a real-time client is asked are taken for everyone else (§12).
-        h = nt.slot_holds
-        holds = select(h.c.start, h.c.end).where(
-            and_(h.c.address_id == address_id, h.c.start < end, h.c.end > start)
-        )
-        rows = await self._conn.execute(union_all(bookings, breaks, holds))
-        return [Interval(since, till) for since, till in rows]
+        read = t.utc_from_driver
+        return [Interval(read(since), read(till)) for since, till in rows.all()]
 
     async def get_break(self, break_id: int) -> CalendarBreak | None:
         b = t.calendar_breaks
@@ -328,6 +333,59 @@ class SqlCalendarRepository:
             )
         )
         await self._conn.execute(delete(r).where(r.c.finished_at < purge_before))
+
+
+def _periods_between() -> Select[Any]:
+    """periods_between's statement, built once (as `_busy_between`); the instants as stored,
+    converted by `_period`."""
+    w = t.work_periods
+    start: BindParameter[datetime] = bindparam("start")
+    end: BindParameter[datetime] = bindparam("end")
+    return (
+        select(
+            t.as_stored(w.c.start).label("start"),
+            t.as_stored(w.c.end).label("end"),
+            w.c.services,
+            w.c.insurance_accepted,
+            w.c.insurance_providers,
+        )
+        .where(and_(w.c.address_id == bindparam("address_id"), w.c.start < end, w.c.end > start))
+        .order_by(w.c.start)
+    )
+
+
+_PERIODS_BETWEEN = _periods_between()
+
+
+def _busy_between() -> Any:
+    """busy_between's statement, built once: building it per call cost about as much as
+    running it. Slots held while a real-time client is asked are taken for everyone else
+    (§12)."""
+    b, k, h = t.bookings, t.calendar_breaks, nt.slot_holds
+    address_id: BindParameter[int] = bindparam("address_id")
+    start: BindParameter[datetime] = bindparam("start")
+    end: BindParameter[datetime] = bindparam("end")
+    raw = t.as_stored
+    bookings = select(raw(b.c.start).label("since"), raw(b.c.end).label("till")).where(
+        and_(
+            b.c.address_id == address_id,
+            b.c.status == "booked",
+            b.c.deleted_at.is_(None),
+            b.c.start < end,
+            b.c.end > start,
+            b.c.id != bindparam("ignore_booking_id"),
+        )
+    )
+    breaks = select(raw(k.c.since), raw(k.c.till)).where(
+        and_(k.c.address_id == address_id, k.c.since < end, k.c.till > start)
+    )
+    holds = select(raw(h.c.start), raw(h.c.end)).where(
+        and_(h.c.address_id == address_id, h.c.start < end, h.c.end > start)
+    )
+    return union_all(bookings, breaks, holds)
+
+
+_BUSY_BETWEEN = _busy_between()
 
 
 def _insert_for(conn: AsyncConnection) -> Any:

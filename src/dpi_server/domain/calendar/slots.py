@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -29,7 +29,9 @@ __all__ = [
     "PeriodService",
     "WorkPeriod",
     "check_booking",
+    "epoch_micros",
     "free_slots",
+    "free_starts",
     "grid_step",
     "overlaps",
     "slot_at",
@@ -157,6 +159,64 @@ def free_slots(
     return result
 
 
+def free_starts(
+    periods: Iterable[WorkPeriod],
+    busy: Iterable[Interval],
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+) -> list[int]:
+    """The starts of `free_slots(...)`, in microseconds since the epoch, without their services.
+
+    getSlots without `slot.services` needs only the starts. A start is listed when the
+    period's shortest service fits there, so inside each free gap the starts are one
+    arithmetic progression: a `range`, with no per-start object or test at all.
+    """
+    index = _BusyIndex(busy)
+    lower = max(_to_us(window_start), _to_us(now))
+    upper = _to_us(window_end)
+    starts: list[int] = []
+    in_order = True
+    latest_end = -_FAR_FUTURE
+    for period in periods:
+        if not period.services:
+            continue
+        period_start, period_end = _to_us(period.start), _to_us(period.end)
+        if period_start < latest_end:
+            in_order = False
+        latest_end = max(latest_end, period_end)
+        _extend_period_starts(period, period_start, period_end, index, lower, upper, starts)
+    if in_order:
+        # Periods stored in order without overlaps: each one's starts follow the last's.
+        return starts
+    return sorted(set(starts))
+
+
+def _extend_period_starts(
+    period: WorkPeriod,
+    period_start: int,
+    period_end: int,
+    index: _BusyIndex,
+    lower: int,
+    upper: int,
+    starts: list[int],
+) -> None:
+    """Append the free grid starts of `period` in `[lower, upper)`: `_collect_period`'s
+    walk, gap by gap, keeping only the starts where the shortest service fits."""
+    if max(period_start, lower) >= min(period_end, upper):
+        return
+    step = grid_step(svc.duration for svc in period.services) * _MINUTE_US
+    shortest = min(svc.duration for svc in period.services) * _MINUTE_US
+    for gap_start, gap_end in index.gaps(period_start, period_end, upper):
+        first = _first_grid_point(period_start, step, max(gap_start, lower))
+        starts.extend(range(first, min(gap_end - shortest + 1, upper), step))
+
+
+def epoch_micros(value: datetime) -> int:
+    """An aware datetime as integer microseconds since the epoch (`free_starts`' unit)."""
+    return _to_us(value)
+
+
 def slot_at(
     periods: Iterable[WorkPeriod], busy: Iterable[Interval], start: datetime, now: datetime
 ) -> FreeSlot | None:
@@ -251,18 +311,9 @@ def _collect_period(
     step, step_delta = step_minutes * _MINUTE_US, timedelta(minutes=step_minutes)
     lengths = [svc.duration * _MINUTE_US for svc in offered]
     shortest, longest = min(lengths), max(lengths)
-    busy_starts, busy_ends = index.starts, index.ends
 
-    cursor = period_start
-    i = bisect_right(busy_ends, period_start)
-    while cursor < period_end and cursor < upper:
-        if i < len(busy_starts) and busy_starts[i] < period_end:
-            gap_end, next_cursor = busy_starts[i], busy_ends[i]
-            i += 1
-        else:
-            gap_end = next_cursor = period_end
-        first = _first_grid_point(period_start, step, max(cursor, lower))
-        cursor = next_cursor
+    for gap_start, gap_end in index.gaps(period_start, period_end, upper):
+        first = _first_grid_point(period_start, step, max(gap_start, lower))
         all_fit_until = min(gap_end - longest + 1, upper)
         any_fit_until = min(gap_end - shortest + 1, upper)
         if first >= any_fit_until:
@@ -326,6 +377,21 @@ class _BusyIndex:
                 ends.append(end)
         self.starts = starts
         self.ends = ends
+
+    def gaps(self, period_start: int, period_end: int, upper: int) -> Iterator[tuple[int, int]]:
+        """The free stretches `[gap_start, gap_end)` of a period, in order, up to the one
+        that reaches `upper`; a stretch may be empty (the period starts busy)."""
+        starts, ends = self.starts, self.ends
+        cursor = period_start
+        i = bisect_right(ends, period_start)
+        while cursor < period_end and cursor < upper:
+            if i < len(starts) and starts[i] < period_end:
+                gap_end, next_cursor = starts[i], ends[i]
+                i += 1
+            else:
+                gap_end = next_cursor = period_end
+            yield cursor, gap_end
+            cursor = next_cursor
 
     def free_until(self, at: int) -> int | None:
         """The first busy instant after `at`, or None when `at` itself is busy."""
