@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -119,13 +120,12 @@ class SqlCalendarRepository:
 
     @staticmethod
     def _period(row: Row[Any]) -> WorkPeriod:
-        providers = row.insurance_providers
         return WorkPeriod(
             start=t.utc_from_driver(row.start),
             end=t.utc_from_driver(row.end),
-            services=tuple(PeriodService(int(a), int(d)) for a, d in json.loads(row.services)),
+            services=_stored_services(row.services),
             insurance_accepted=row.insurance_accepted,
-            insurance_providers=() if providers == "[]" else tuple(map(int, json.loads(providers))),
+            insurance_providers=_stored_providers(row.insurance_providers),
         )
 
     async def periods_between(
@@ -333,6 +333,18 @@ class SqlCalendarRepository:
             )
         )
         await self._conn.execute(delete(r).where(r.c.finished_at < purge_before))
+
+
+# A calendar repeats a few service lists over thousands of periods: each distinct JSON text is
+# parsed once (the tuples are immutable, so the periods may share them).
+@lru_cache(maxsize=4096)
+def _stored_services(stored: str) -> tuple[PeriodService, ...]:
+    return tuple(PeriodService(int(a), int(d)) for a, d in json.loads(stored))
+
+
+@lru_cache(maxsize=4096)
+def _stored_providers(stored: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in json.loads(stored))
 
 
 def _periods_between() -> Select[Any]:

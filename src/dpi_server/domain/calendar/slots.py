@@ -178,6 +178,8 @@ def free_starts(
     starts: list[int] = []
     in_order = True
     latest_end = -_FAR_FUTURE
+    # Periods repeat a few service lists: each one's grid step and shortest length once.
+    grids: dict[int, tuple[tuple[PeriodService, ...], int, int]] = {}
     for period in periods:
         if not period.services:
             continue
@@ -185,31 +187,33 @@ def free_starts(
         if period_start < latest_end:
             in_order = False
         latest_end = max(latest_end, period_end)
-        _extend_period_starts(period, period_start, period_end, index, lower, upper, starts)
+        if max(period_start, lower) >= min(period_end, upper):
+            continue
+        # Keyed by identity: the repository hands out one tuple per distinct list, and
+        # hashing a tuple of dataclasses per period cost more than the lookup saved. The
+        # entry keeps its tuple alive, so no other tuple can take its id meanwhile.
+        grid = grids.get(id(period.services))
+        if grid is None:
+            grid = grids[id(period.services)] = (period.services, *_grid(period.services))
+        _services, step, shortest = grid
+        first = _first_grid_point(period_start, step, lower)
+        if index.free_between(period_start, period_end):
+            # The usual period, one free gap: no walk at all.
+            starts.extend(range(first, min(period_end - shortest + 1, upper), step))
+            continue
+        for gap_start, gap_end in index.gaps(period_start, period_end, upper):
+            first = _first_grid_point(period_start, step, max(gap_start, lower))
+            starts.extend(range(first, min(gap_end - shortest + 1, upper), step))
     if in_order:
         # Periods stored in order without overlaps: each one's starts follow the last's.
         return starts
     return sorted(set(starts))
 
 
-def _extend_period_starts(
-    period: WorkPeriod,
-    period_start: int,
-    period_end: int,
-    index: _BusyIndex,
-    lower: int,
-    upper: int,
-    starts: list[int],
-) -> None:
-    """Append the free grid starts of `period` in `[lower, upper)`: `_collect_period`'s
-    walk, gap by gap, keeping only the starts where the shortest service fits."""
-    if max(period_start, lower) >= min(period_end, upper):
-        return
-    step = grid_step(svc.duration for svc in period.services) * _MINUTE_US
-    shortest = min(svc.duration for svc in period.services) * _MINUTE_US
-    for gap_start, gap_end in index.gaps(period_start, period_end, upper):
-        first = _first_grid_point(period_start, step, max(gap_start, lower))
-        starts.extend(range(first, min(gap_end - shortest + 1, upper), step))
+def _grid(services: tuple[PeriodService, ...]) -> tuple[int, int]:
+    """A period's grid step and its shortest service, in microseconds."""
+    step = grid_step(svc.duration for svc in services)
+    return step * _MINUTE_US, min(svc.duration for svc in services) * _MINUTE_US
 
 
 def epoch_micros(value: datetime) -> int:
@@ -392,6 +396,11 @@ class _BusyIndex:
                 gap_end = next_cursor = period_end
             yield cursor, gap_end
             cursor = next_cursor
+
+    def free_between(self, start: int, end: int) -> bool:
+        """Whether no busy span overlaps `[start, end)`."""
+        i = bisect_right(self.ends, start)
+        return i == len(self.starts) or self.starts[i] >= end
 
     def free_until(self, at: int) -> int | None:
         """The first busy instant after `at`, or None when `at` itself is busy."""
