@@ -1,5 +1,5 @@
-"""Instants read as the driver hands them over (adapters/db/tables.py `utc_from_driver`) equal
-what the UTCDateTime column type reads."""
+"""Instants read as the driver hands them over (adapters/db/slot_reads.py) equal what the
+UTCDateTime column type reads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dpi_server.adapters.db.tables import UTCDateTime, utc_from_driver
+from dpi_server.adapters.db.slot_reads import utc_from_driver
+from dpi_server.adapters.db.tables import UTCDateTime
 
 NINE = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 PLUS_TWO = timezone(timedelta(hours=2))

@@ -8,34 +8,26 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    Select,
-    and_,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    text,
-    union_all,
-    update,
-)
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db import tables as t
 from dpi_server.adapters.db.directory_repositories import address_service_of
+from dpi_server.adapters.db.slot_reads import (
+    BUSY_BETWEEN,
+    PERIODS_BETWEEN,
+    stored_providers,
+    stored_services,
+    utc_from_driver,
+)
 from dpi_server.adapters.db.sqlite_inline import InlineConnection
 from dpi_server.domain.bookings import Booking, NewBooking, Patient
-from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
+from dpi_server.domain.calendar import Interval, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 from dpi_server.domain.directory import AddressService
 
@@ -121,11 +113,11 @@ class SqlCalendarRepository:
     @staticmethod
     def _period(row: Row[Any]) -> WorkPeriod:
         return WorkPeriod(
-            start=t.utc_from_driver(row.start),
-            end=t.utc_from_driver(row.end),
-            services=_stored_services(row.services),
+            start=utc_from_driver(row.start),
+            end=utc_from_driver(row.end),
+            services=stored_services(row.services),
             insurance_accepted=row.insurance_accepted,
-            insurance_providers=_stored_providers(row.insurance_providers),
+            insurance_providers=stored_providers(row.insurance_providers),
         )
 
     async def periods_between(
@@ -133,7 +125,7 @@ class SqlCalendarRepository:
     ) -> list[WorkPeriod]:
         """Periods overlapping [start, end), in order of start."""
         return await self._periods(
-            _PERIODS_BETWEEN,
+            PERIODS_BETWEEN,
             {"address_id": address_id, "start": start, "end": end},
             large=end - start > LARGE_SPAN,
         )
@@ -218,7 +210,7 @@ class SqlCalendarRepository:
     ) -> list[Interval]:
         """Bookings, breaks and holds overlapping [start, end), in no particular order."""
         rows = await self._conn.execute(
-            _BUSY_BETWEEN,
+            BUSY_BETWEEN,
             {
                 "address_id": address_id,
                 "start": start,
@@ -226,7 +218,7 @@ class SqlCalendarRepository:
                 "ignore_booking_id": ignore_booking_id or 0,
             },
         )
-        read = t.utc_from_driver
+        read = utc_from_driver
         return [Interval(read(since), read(till)) for since, till in rows.all()]
 
     async def get_break(self, break_id: int) -> CalendarBreak | None:
@@ -333,71 +325,6 @@ class SqlCalendarRepository:
             )
         )
         await self._conn.execute(delete(r).where(r.c.finished_at < purge_before))
-
-
-# A calendar repeats a few service lists over thousands of periods: each distinct JSON text is
-# parsed once (the tuples are immutable, so the periods may share them).
-@lru_cache(maxsize=4096)
-def _stored_services(stored: str) -> tuple[PeriodService, ...]:
-    return tuple(PeriodService(int(a), int(d)) for a, d in json.loads(stored))
-
-
-@lru_cache(maxsize=4096)
-def _stored_providers(stored: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in json.loads(stored))
-
-
-def _periods_between() -> Select[Any]:
-    """periods_between's statement, built once (as `_busy_between`); the instants as stored,
-    converted by `_period`."""
-    w = t.work_periods
-    start: BindParameter[datetime] = bindparam("start")
-    end: BindParameter[datetime] = bindparam("end")
-    return (
-        select(
-            t.as_stored(w.c.start).label("start"),
-            t.as_stored(w.c.end).label("end"),
-            w.c.services,
-            w.c.insurance_accepted,
-            w.c.insurance_providers,
-        )
-        .where(and_(w.c.address_id == bindparam("address_id"), w.c.start < end, w.c.end > start))
-        .order_by(w.c.start)
-    )
-
-
-_PERIODS_BETWEEN = _periods_between()
-
-
-def _busy_between() -> Any:
-    """busy_between's statement, built once: building it per call cost about as much as
-    running it. Slots held while a real-time client is asked are taken for everyone else
-    (§12)."""
-    b, k, h = t.bookings, t.calendar_breaks, nt.slot_holds
-    address_id: BindParameter[int] = bindparam("address_id")
-    start: BindParameter[datetime] = bindparam("start")
-    end: BindParameter[datetime] = bindparam("end")
-    raw = t.as_stored
-    bookings = select(raw(b.c.start).label("since"), raw(b.c.end).label("till")).where(
-        and_(
-            b.c.address_id == address_id,
-            b.c.status == "booked",
-            b.c.deleted_at.is_(None),
-            b.c.start < end,
-            b.c.end > start,
-            b.c.id != bindparam("ignore_booking_id"),
-        )
-    )
-    breaks = select(raw(k.c.since), raw(k.c.till)).where(
-        and_(k.c.address_id == address_id, k.c.since < end, k.c.till > start)
-    )
-    holds = select(raw(h.c.start), raw(h.c.end)).where(
-        and_(h.c.address_id == address_id, h.c.start < end, h.c.end > start)
-    )
-    return union_all(bookings, breaks, holds)
-
-
-_BUSY_BETWEEN = _busy_between()
 
 
 def _insert_for(conn: AsyncConnection) -> Any:

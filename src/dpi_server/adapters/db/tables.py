@@ -22,10 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     text,
-    type_coerce,
 )
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import NullType
 
 # Deterministic constraint names so migrations are stable across dialects.
 metadata = MetaData(
@@ -61,29 +58,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
-
-
-def as_stored(column: ColumnElement[datetime]) -> ColumnElement[Any]:
-    """A UTCDateTime column read as the driver hands it over, for `utc_from_driver`.
-
-    SQLAlchemy runs two Python calls per value of a UTCDateTime column (the dialect's
-    parser, then `process_result_value`); for the thousand instants of a quarter's
-    bookings that cost more than the query did."""
-    return type_coerce(column, NullType())
-
-
-def utc_from_driver(value: str | datetime) -> datetime:
-    """What UTCDateTime reads from a driver's value: SQLite's ISO text (naive, UTC) or
-    another driver's datetime."""
-    if isinstance(value, str):
-        try:
-            # Parsing with the offset appended costs a sixth of `.replace(tzinfo=UTC)`.
-            return datetime.fromisoformat(value + "+00:00")
-        except ValueError:
-            value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 # BigInteger ids on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
