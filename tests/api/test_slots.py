@@ -883,6 +883,8 @@ class TestGetSlots:
         )["_items"]
         assert [i["start"] for i in items] == [at(TUE, "10:00"), at(TUE, "10:30")]
         assert {s["id"] for i in items for s in i["address_services"]["_items"]} == {s30}
+        plain = success(await cal.slots(at(TUE, "10:00"), at(TUE, "11:00")))["_items"]
+        assert plain == [{"start": at(TUE, "10:00")}, {"start": at(TUE, "10:30")}]
 
 
 class TestDeleteSlots:

@@ -1024,6 +1024,7 @@ class TestCalendars:
         assert no_days == []
         assert touching == []
         assert inside == [mon_early]
+        assert (inside[0].start.tzinfo, inside[0].end.tzinfo) == (UTC, UTC)
         assert elsewhere == []
 
     async def test_periods_need_their_address(self, backend: Backend) -> None:
@@ -1263,6 +1264,7 @@ class TestBookings:
         ]
         assert ignoring == [lunch]
         assert touching == []
+        assert {i.start.tzinfo for i in busy} | {i.end.tzinfo for i in busy} == {UTC}
 
     async def test_busy_time_finds_the_longest_visit_by_its_end(self, backend: Backend) -> None:
         """A visit of the longest duration (a day) is busy in a window that only its last

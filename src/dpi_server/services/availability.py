@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from dpi_server.domain.calendar import Interval, WorkPeriod
+from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.directory import AddressService
 from dpi_server.services.repositories import UnitOfWork
 
@@ -40,10 +40,19 @@ async def load_availability(
         live_services = await uow.address_services.list(address_id)
     live = {s.id: s for s in live_services}
     periods = []
+    # Periods repeat a few service lists: each is filtered once, and a period is copied only
+    # when it offers a service no longer live (a quarter may hold 10,000 periods).
+    offered: dict[tuple[PeriodService, ...], tuple[PeriodService, ...]] = {}
     for period in await uow.calendar.periods_between(address_id, start - MARGIN, end + MARGIN):
-        services = tuple(s for s in period.services if s.address_service_id in live)
-        if services:
-            periods.append(replace(period, services=services))
+        services = offered.get(period.services)
+        if services is None:
+            services = tuple(s for s in period.services if s.address_service_id in live)
+            offered[period.services] = services
+        if not services:
+            continue
+        periods.append(
+            period if services == period.services else replace(period, services=services)
+        )
     busy = await uow.calendar.busy_between(
         address_id, start - MARGIN, end + MARGIN, ignore_booking_id
     )

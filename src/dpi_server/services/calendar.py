@@ -19,7 +19,9 @@ from dpi_server.domain.calendar import (
     IncomingPeriod,
     WorkPeriod,
     coupled_address_ids,
+    epoch_micros,
     free_slots,
+    free_starts,
     replace_days,
     to_work_periods,
     touched_days,
@@ -32,7 +34,7 @@ from dpi_server.domain.change_events import break_event
 from dpi_server.domain.directory import AddressService
 from dpi_server.domain.events import BreakCreated, BreakMoved, BreakRemoved, Event
 from dpi_server.services.access import AddressScope, BreakScope
-from dpi_server.services.availability import load_availability
+from dpi_server.services.availability import Availability, load_availability
 from dpi_server.services.cache import HotPathCache
 from dpi_server.services.offload import off_loop
 from dpi_server.services.ports import Clock
@@ -44,6 +46,11 @@ DUPLICATE_WINDOW = timedelta(minutes=3)
 # Beyond these sizes the pure calendar work moves off the event loop (services/offload.py).
 HEAVY_PAYLOAD = 500
 HEAVY_RANGE = timedelta(days=7)
+# getSlots' starts (`slot_answer`): finding them costs about a microsecond per period and per
+# busy interval, rendering them about a third of one per start. Up to these counts each step
+# holds the loop for a few milliseconds at most, less than a thread hop would add to the answer.
+HEAVY_AVAILABILITY = 2_000
+HEAVY_STARTS = 5_000
 T = TypeVar("T")
 
 
@@ -70,10 +77,11 @@ class NewBreak:
 
 @dataclass(frozen=True, slots=True)
 class _SlotAnswer(Generic[T]):
-    """A window's free slots as computed at `computed_at`, with their rendered forms."""
+    """A window's free slots as computed at `computed_at`: their starts (epoch microseconds)
+    and their rendered forms."""
 
     computed_at: datetime
-    starts: list[datetime]
+    starts: list[int]
     rendered: list[T]
 
 
@@ -220,10 +228,11 @@ class CalendarService:
         scope: AddressScope,
         start: datetime,
         end: datetime,
-        render: Callable[[list[SlotView]], list[T]],
+        render: Callable[[list[int]], list[T]],
     ) -> list[T]:
-        """`render(get_slots(scope, start, end))`, one rendered item per slot, from the cache
-        when it holds the window (services/cache.py `calendar_memo`).
+        """`render(starts)`, one rendered item per free slot of `get_slots(scope, start, end)`,
+        from the cache when it holds the window (services/cache.py `calendar_memo`). `render`
+        gets the slots' starts in epoch microseconds, in order (domain/calendar `free_starts`).
 
         Time only ever removes slots from an answer (a start is offered while it is not
         past: domain/calendar/slots.py), so an answer computed at `computed_at` is the
@@ -232,30 +241,31 @@ class CalendarService:
         now = self._clock.now()
 
         async def load() -> _SlotAnswer[T]:
-            slots, _services = await self._free(scope.address.id, start, end, now)
-            views = [SlotView(slot.start, []) for slot in slots]
-            rendered = await off_loop(end - start > HEAVY_RANGE, render, views)
-            return _SlotAnswer(now, [v.start for v in views], rendered)
+            availability = await self._availability(scope.address.id, start, end)
+            if availability is None:
+                return _SlotAnswer(now, [], render([]))
+            # The starts and their bytes straight away, never a datetime or object per slot.
+            periods, busy = availability.periods, availability.busy
+            heavy = len(periods) + len(busy) > HEAVY_AVAILABILITY
+            starts = await off_loop(heavy, free_starts, periods, busy, start, end, now)
+            rendered = await off_loop(len(starts) > HEAVY_STARTS, render, starts)
+            return _SlotAnswer(now, starts, rendered)
 
         if self._cache is None:
             return (await load()).rendered
         answer = await self._cache.calendar_memo(("slots", scope.address.id, start, end), load)
         if now < answer.computed_at:  # the clock went back (sandbox time travel)
             answer = await load()
-        return answer.rendered[bisect_left(answer.starts, now) :]
+        return answer.rendered[bisect_left(answer.starts, epoch_micros(now)) :]
 
     async def _free(
         self, address_id: int, start: datetime, end: datetime, now: datetime
     ) -> tuple[list[FreeSlot], dict[int, AddressService]]:
         """The free slots of `[start, end)` at `now` and the address's live services; 404 only
         if nothing was ever published here. One unit of work, three statements."""
-        async with self._uow() as uow:
-            calendar, live = await uow.calendar.get_with_services(address_id)
-            if calendar is None or not calendar.has_published:
-                raise errors.NoSlotsOnAddress()
-            if not calendar.enabled:
-                return [], {}
-            availability = await load_availability(uow, address_id, start, end, live_services=live)
+        availability = await self._availability(address_id, start, end)
+        if availability is None:
+            return [], {}
         slots = await off_loop(
             end - start > HEAVY_RANGE,
             free_slots,
@@ -266,6 +276,19 @@ class CalendarService:
             now,
         )
         return slots, availability.services
+
+    async def _availability(
+        self, address_id: int, start: datetime, end: datetime
+    ) -> Availability | None:
+        """What is free around `[start, end)`, None when the calendar is disabled; 404 only if
+        nothing was ever published here. One unit of work, three statements."""
+        async with self._uow() as uow:
+            calendar, live = await uow.calendar.get_with_services(address_id)
+            if calendar is None or not calendar.has_published:
+                raise errors.NoSlotsOnAddress()
+            if not calendar.enabled:
+                return None
+            return await load_availability(uow, address_id, start, end, live_services=live)
 
     async def delete_slots(self, scope: AddressScope, day: date) -> None:
         """deleteSlots: drop the day's availability; bookings stay (decisions.md)."""

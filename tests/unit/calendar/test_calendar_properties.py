@@ -17,7 +17,9 @@ from dpi_server.domain.calendar import (
     PeriodService,
     WorkPeriod,
     check_booking,
+    epoch_micros,
     free_slots,
+    free_starts,
     grid_step,
     overlaps,
     replace_days,
@@ -116,6 +118,19 @@ class TestFreeSlotProperties:
         expected = reference_free_slots(periods, busy, window_start, window_end, now)
 
         assert free_slots(periods, busy, window_start, window_end, now) == expected
+
+    @THOROUGH_SETTINGS
+    @given(calendars())
+    def test_starts_alone_are_the_listed_starts(
+        self, calendar: tuple[list[WorkPeriod], list[Interval], datetime, datetime, datetime]
+    ) -> None:
+        """free_starts lists the starts of free_slots, as epoch microseconds (getSlots)."""
+        periods, busy, window_start, window_end, now = calendar
+        expected = reference_free_slots(periods, busy, window_start, window_end, now)
+
+        found = free_starts(periods, busy, window_start, window_end, now)
+
+        assert found == [epoch_micros(slot.start) for slot in expected]
 
     @PROPERTY_SETTINGS
     @given(calendars())

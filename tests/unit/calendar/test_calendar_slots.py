@@ -15,7 +15,9 @@ from dpi_server.domain.calendar import (
     PeriodService,
     WorkPeriod,
     check_booking,
+    epoch_micros,
     free_slots,
+    free_starts,
     grid_step,
     overlaps,
     slot_at,
@@ -263,6 +265,38 @@ class TestFreeSlots:
 
         assert len(slots) == 84 * 54 - 500 * 3
         assert elapsed < 0.25  # a few ms in practice; generous for a loaded CI machine
+
+
+class TestFreeStarts:
+    def test_off_minute_periods_and_now_between_grid_starts(self) -> None:
+        """Seconds and microseconds in a period's start carry into its grid (behaviour.md §8.2),
+        and a `now` between two grid starts keeps the later one."""
+        odd = WorkPeriod(
+            at("2026-05-16T08:00:30.250000+02:00"),
+            at("2026-05-16T09:00+02:00"),
+            (PeriodService(1, 15), PeriodService(2, 10)),
+        )
+        busy = [Interval(at("2026-05-16T08:12+02:00"), at("2026-05-16T08:21+02:00"))]
+        now = at("2026-05-16T08:05+02:00")
+
+        found = free_starts([odd], busy, DAY_START, DAY_END, now)
+
+        expected = free_slots([odd], busy, DAY_START, DAY_END, now)
+        assert found == [epoch_micros(slot.start) for slot in expected]
+        assert [datetime.fromtimestamp(us / 1e6, UTC).strftime("%M:%S") for us in found] == [
+            "25:30", "30:30", "35:30", "40:30", "45:30",
+        ]  # fmt: skip
+
+    def test_overlapping_periods_list_each_start_once_in_order(self) -> None:
+        """Equal starts of two stored periods are one slot (decisions.md "Slots")."""
+        later = period("2026-05-16T10:00+02:00", "2026-05-16T11:00+02:00", (1, 30))
+        earlier = period("2026-05-16T09:00+02:00", "2026-05-16T10:30+02:00", (2, 30))
+
+        found = free_starts([later, earlier], [], DAY_START, DAY_END, EARLY)
+
+        expected = free_slots([later, earlier], [], DAY_START, DAY_END, EARLY)
+        assert found == [epoch_micros(slot.start) for slot in expected]
+        assert len(found) == 4
 
 
 class TestFreeSlotsAcrossDst:

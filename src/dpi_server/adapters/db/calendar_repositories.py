@@ -10,32 +10,25 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Select,
-    and_,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    text,
-    union_all,
-    update,
-)
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import BindParameter
 
-from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db import tables as t
 from dpi_server.adapters.db.directory_repositories import address_service_of
+from dpi_server.adapters.db.slot_reads import (
+    BUSY_BETWEEN,
+    PERIODS_BETWEEN,
+    stored_providers,
+    stored_services,
+    utc_from_driver,
+)
 from dpi_server.adapters.db.sqlite_inline import InlineConnection
 from dpi_server.domain.booking_rules import MAX_DURATION_MINUTES
 from dpi_server.domain.bookings import Booking, NewBooking, Patient
-from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
+from dpi_server.domain.calendar import Interval, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 from dpi_server.domain.directory import AddressService
 
@@ -69,54 +62,7 @@ def _calendar_with_services() -> Select[Any]:
     )
 
 
-def _busy_intervals() -> Any:
-    """Bookings, breaks and real-time holds overlapping [start, end) of one address."""
-    b, k, h = t.bookings, t.calendar_breaks, nt.slot_holds
-    address: BindParameter[int] = bindparam("address_id")
-    start: BindParameter[datetime] = bindparam("start")
-    end: BindParameter[datetime] = bindparam("end")
-    bookings = select(b.c.start.label("since"), b.c.end.label("till")).where(
-        and_(
-            b.c.address_id == address,
-            b.c.status == "booked",
-            b.c.deleted_at.is_(None),
-            b.c.start < end,
-            b.c.end > start,
-            # Redundant but for the index (address_id, start): without a lower bound on
-            # `start` every booking before the window was scanned, so each booking cost more
-            # than the last. No visit is longer than MAX_VISIT (domain/booking_rules.py).
-            b.c.start > bindparam("earliest"),
-            b.c.id != bindparam("ignore_booking_id"),
-        )
-    )
-    breaks = select(k.c.since, k.c.till).where(
-        and_(k.c.address_id == address, k.c.since < end, k.c.till > start)
-    )
-    # Slots held while a real-time client is asked are taken for everyone else (§12).
-    holds = select(h.c.start, h.c.end).where(
-        and_(h.c.address_id == address, h.c.start < end, h.c.end > start)
-    )
-    return union_all(bookings, breaks, holds)
-
-
-def _periods_overlapping() -> Select[Any]:
-    w = t.work_periods
-    return (
-        select(w)
-        .where(
-            and_(
-                w.c.address_id == bindparam("address_id"),
-                w.c.start < bindparam("end"),
-                w.c.end > bindparam("start"),
-            )
-        )
-        .order_by(w.c.start)
-    )
-
-
 _CALENDAR_WITH_SERVICES = _calendar_with_services()
-_BUSY_INTERVALS = _busy_intervals()
-_PERIODS_OVERLAPPING = _periods_overlapping()
 _INSERT_BOOKING = insert(t.bookings)
 
 
@@ -181,22 +127,23 @@ class SqlCalendarRepository:
         )
 
     @staticmethod
-    def _period(row: RowMapping) -> WorkPeriod:
+    def _period(row: Row[Any]) -> WorkPeriod:
         return WorkPeriod(
-            start=row["start"],
-            end=row["end"],
-            services=tuple(PeriodService(int(a), int(d)) for a, d in json.loads(row["services"])),
-            insurance_accepted=row["insurance_accepted"],
-            insurance_providers=tuple(int(p) for p in json.loads(row["insurance_providers"])),
+            start=utc_from_driver(row.start),
+            end=utc_from_driver(row.end),
+            services=stored_services(row.services),
+            insurance_accepted=row.insurance_accepted,
+            insurance_providers=stored_providers(row.insurance_providers),
         )
 
     async def periods_between(
         self, address_id: int, start: datetime, end: datetime
     ) -> list[WorkPeriod]:
-        """Periods overlapping [start, end)."""
-        params = {"address_id": address_id, "start": start, "end": end}
+        """Periods overlapping [start, end), in order of start."""
         return await self._periods(
-            _PERIODS_OVERLAPPING, large=end - start > LARGE_SPAN, params=params
+            PERIODS_BETWEEN,
+            {"address_id": address_id, "start": start, "end": end},
+            large=end - start > LARGE_SPAN,
         )
 
     async def periods_on_days(self, address_id: int, days: Sequence[date]) -> list[WorkPeriod]:
@@ -211,16 +158,16 @@ class SqlCalendarRepository:
         return await self._periods(statement, large=len(days) > LARGE_SPAN.days)
 
     async def _periods(
-        self, statement: Select[Any], *, large: bool, params: dict[str, Any] | None = None
+        self, statement: Select[Any], parameters: dict[str, Any] | None = None, *, large: bool
     ) -> list[WorkPeriod]:
         """The periods `statement` selects; many of them are read and converted in a thread
         on the inline SQLite path (adapters/db/sqlite_inline.py), not on the event loop."""
-        conn = self._conn
+        conn, period = self._conn, self._period
         if large and isinstance(conn, InlineConnection):
             return await conn.in_thread(
-                lambda sync: [self._period(r) for r in sync.execute(statement, params).mappings()]
+                lambda sync: [period(r) for r in sync.execute(statement, parameters).all()]
             )
-        return [self._period(r) for r in (await conn.execute(statement, params)).mappings()]
+        return [period(r) for r in (await conn.execute(statement, parameters)).all()]
 
     async def replace_days(
         self, address_id: int, days: Sequence[date], periods: Sequence[tuple[date, WorkPeriod]]
@@ -277,15 +224,19 @@ class SqlCalendarRepository:
     async def busy_between(
         self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
     ) -> list[Interval]:
-        params = {
-            "address_id": address_id,
-            "start": start,
-            "end": end,
-            "ignore_booking_id": ignore_booking_id or 0,
-            "earliest": start - MAX_VISIT,
-        }
-        rows = await self._conn.execute(_BUSY_INTERVALS, params)
-        return [Interval(since, till) for since, till in rows]
+        """Bookings, breaks and holds overlapping [start, end), in no particular order."""
+        rows = await self._conn.execute(
+            BUSY_BETWEEN,
+            {
+                "address_id": address_id,
+                "start": start,
+                "end": end,
+                "ignore_booking_id": ignore_booking_id or 0,
+                "earliest": start - MAX_VISIT,
+            },
+        )
+        read = utc_from_driver
+        return [Interval(read(since), read(till)) for since, till in rows.all()]
 
     async def get_break(self, break_id: int) -> CalendarBreak | None:
         b = t.calendar_breaks

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -29,7 +29,9 @@ __all__ = [
     "PeriodService",
     "WorkPeriod",
     "check_booking",
+    "epoch_micros",
     "free_slots",
+    "free_starts",
     "grid_step",
     "overlaps",
     "slot_at",
@@ -157,6 +159,68 @@ def free_slots(
     return result
 
 
+def free_starts(
+    periods: Iterable[WorkPeriod],
+    busy: Iterable[Interval],
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+) -> list[int]:
+    """The starts of `free_slots(...)`, in microseconds since the epoch, without their services.
+
+    getSlots without `slot.services` needs only the starts. A start is listed when the
+    period's shortest service fits there, so inside each free gap the starts are one
+    arithmetic progression: a `range`, with no per-start object or test at all.
+    """
+    index = _BusyIndex(busy)
+    lower = max(_to_us(window_start), _to_us(now))
+    upper = _to_us(window_end)
+    starts: list[int] = []
+    in_order = True
+    latest_end = -_FAR_FUTURE
+    # Periods repeat a few service lists: each one's grid step and shortest length once.
+    grids: dict[int, tuple[tuple[PeriodService, ...], int, int]] = {}
+    for period in periods:
+        if not period.services:
+            continue
+        period_start, period_end = _to_us(period.start), _to_us(period.end)
+        if period_start < latest_end:
+            in_order = False
+        latest_end = max(latest_end, period_end)
+        if max(period_start, lower) >= min(period_end, upper):
+            continue
+        # Keyed by identity: the repository hands out one tuple per distinct list, and
+        # hashing a tuple of dataclasses per period cost more than the lookup saved. The
+        # entry keeps its tuple alive, so no other tuple can take its id meanwhile.
+        grid = grids.get(id(period.services))
+        if grid is None:
+            grid = grids[id(period.services)] = (period.services, *_grid(period.services))
+        _services, step, shortest = grid
+        first = _first_grid_point(period_start, step, lower)
+        if index.free_between(period_start, period_end):
+            # The usual period, one free gap: no walk at all.
+            starts.extend(range(first, min(period_end - shortest + 1, upper), step))
+            continue
+        for gap_start, gap_end in index.gaps(period_start, period_end, upper):
+            first = _first_grid_point(period_start, step, max(gap_start, lower))
+            starts.extend(range(first, min(gap_end - shortest + 1, upper), step))
+    if in_order:
+        # Periods stored in order without overlaps: each one's starts follow the last's.
+        return starts
+    return sorted(set(starts))
+
+
+def _grid(services: tuple[PeriodService, ...]) -> tuple[int, int]:
+    """A period's grid step and its shortest service, in microseconds."""
+    step = grid_step(svc.duration for svc in services)
+    return step * _MINUTE_US, min(svc.duration for svc in services) * _MINUTE_US
+
+
+def epoch_micros(value: datetime) -> int:
+    """An aware datetime as integer microseconds since the epoch (`free_starts`' unit)."""
+    return _to_us(value)
+
+
 def slot_at(
     periods: Iterable[WorkPeriod], busy: Iterable[Interval], start: datetime, now: datetime
 ) -> FreeSlot | None:
@@ -251,18 +315,9 @@ def _collect_period(
     step, step_delta = step_minutes * _MINUTE_US, timedelta(minutes=step_minutes)
     lengths = [svc.duration * _MINUTE_US for svc in offered]
     shortest, longest = min(lengths), max(lengths)
-    busy_starts, busy_ends = index.starts, index.ends
 
-    cursor = period_start
-    i = bisect_right(busy_ends, period_start)
-    while cursor < period_end and cursor < upper:
-        if i < len(busy_starts) and busy_starts[i] < period_end:
-            gap_end, next_cursor = busy_starts[i], busy_ends[i]
-            i += 1
-        else:
-            gap_end = next_cursor = period_end
-        first = _first_grid_point(period_start, step, max(cursor, lower))
-        cursor = next_cursor
+    for gap_start, gap_end in index.gaps(period_start, period_end, upper):
+        first = _first_grid_point(period_start, step, max(gap_start, lower))
         all_fit_until = min(gap_end - longest + 1, upper)
         any_fit_until = min(gap_end - shortest + 1, upper)
         if first >= any_fit_until:
@@ -326,6 +381,26 @@ class _BusyIndex:
                 ends.append(end)
         self.starts = starts
         self.ends = ends
+
+    def gaps(self, period_start: int, period_end: int, upper: int) -> Iterator[tuple[int, int]]:
+        """The free stretches `[gap_start, gap_end)` of a period, in order, up to the one
+        that reaches `upper`; a stretch may be empty (the period starts busy)."""
+        starts, ends = self.starts, self.ends
+        cursor = period_start
+        i = bisect_right(ends, period_start)
+        while cursor < period_end and cursor < upper:
+            if i < len(starts) and starts[i] < period_end:
+                gap_end, next_cursor = starts[i], ends[i]
+                i += 1
+            else:
+                gap_end = next_cursor = period_end
+            yield cursor, gap_end
+            cursor = next_cursor
+
+    def free_between(self, start: int, end: int) -> bool:
+        """Whether no busy span overlaps `[start, end)`."""
+        i = bisect_right(self.ends, start)
+        return i == len(self.starts) or self.starts[i] >= end
 
     def free_until(self, at: int) -> int | None:
         """The first busy instant after `at`, or None when `at` itself is busy."""
