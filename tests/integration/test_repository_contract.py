@@ -1027,6 +1027,28 @@ class TestCalendars:
         assert (inside[0].start.tzinfo, inside[0].end.tzinfo) == (UTC, UTC)
         assert elsewhere == []
 
+    async def test_many_periods_sharing_lists_read_back_alike(self, backend: Backend) -> None:
+        """A maximal replaceSlots' worth of periods (stored off the loop, their service and
+        provider lists written once per distinct list) reads back exactly as given."""
+        s = await seed(backend)
+        a = s.address_service_id
+        monday = date(2026, 3, 2)
+        first = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+        stored = []
+        for n in range(600):
+            p = period(first + timedelta(minutes=2 * n), 1, (a, 1) if n % 2 else (a + 1, 1))
+            if n % 3 == 0:
+                p = replace(p, insurance_accepted="with-insurance-only",
+                            insurance_providers=(s.provider_id,))  # fmt: skip
+            stored.append((monday, p))
+        async with backend.uow(write=True) as uow:
+            await uow.calendar.replace_days(s.address_id, [monday], stored)
+            await uow.commit()
+        async with backend.uow() as uow:
+            found = await uow.calendar.periods_on_days(s.address_id, [monday])
+
+        assert found == [p for _, p in stored]
+
     async def test_periods_need_their_address(self, backend: Backend) -> None:
         """Foreign keys hold: periods of an unknown address are a storage conflict."""
         with pytest.raises(StorageConflict):

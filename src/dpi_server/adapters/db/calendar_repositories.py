@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, text, update
@@ -25,10 +27,10 @@ from dpi_server.adapters.db.slot_reads import (
     stored_services,
     utc_from_driver,
 )
-from dpi_server.adapters.db.sqlite_inline import InlineConnection
+from dpi_server.adapters.db.sqlite_inline import OFFLOAD_ROWS, InlineConnection
 from dpi_server.domain.booking_rules import MAX_DURATION_MINUTES
 from dpi_server.domain.bookings import Booking, NewBooking, Patient
-from dpi_server.domain.calendar import Interval, WorkPeriod
+from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 from dpi_server.domain.directory import AddressService
 
@@ -64,6 +66,34 @@ def _calendar_with_services() -> Select[Any]:
 
 _CALENDAR_WITH_SERVICES = _calendar_with_services()
 _INSERT_BOOKING = insert(t.bookings)
+
+
+def _period_rows(
+    address_id: int, periods: Sequence[tuple[date, WorkPeriod]]
+) -> list[dict[str, Any]]:
+    # A calendar repeats a few service and provider lists over thousands of periods.
+    services: dict[tuple[PeriodService, ...], str] = {}
+    providers: dict[tuple[int, ...], str] = {}
+    rows = []
+    for day, p in periods:
+        if p.services not in services:
+            services[p.services] = json.dumps(
+                [[s.address_service_id, s.duration] for s in p.services]
+            )
+        if p.insurance_providers not in providers:
+            providers[p.insurance_providers] = json.dumps(list(p.insurance_providers))
+        rows.append(
+            {
+                "address_id": address_id,
+                "day": day,
+                "start": p.start,
+                "end": p.end,
+                "services": services[p.services],
+                "insurance_accepted": p.insurance_accepted,
+                "insurance_providers": providers[p.insurance_providers],
+            }
+        )
+    return rows
 
 
 class SqlCalendarRepository:
@@ -155,7 +185,8 @@ class SqlCalendarRepository:
             .where(and_(w.c.address_id == address_id, w.c.day.in_(list(days))))
             .order_by(w.c.start)
         )
-        return await self._periods(statement, large=len(days) > LARGE_SPAN.days)
+        # Days may hold a period a minute (a maximal replaceSlots stores 10,000 in a week).
+        return await self._periods(statement, large=len(days) > 1)
 
     async def _periods(
         self, statement: Select[Any], parameters: dict[str, Any] | None = None, *, large: bool
@@ -179,23 +210,10 @@ class SqlCalendarRepository:
                 delete(w).where(and_(w.c.address_id == address_id, w.c.day.in_(list(days))))
             )
         if periods:
-            await self._conn.execute(
-                insert(w),
-                [
-                    {
-                        "address_id": address_id,
-                        "day": day,
-                        "start": p.start,
-                        "end": p.end,
-                        "services": json.dumps(
-                            [[s.address_service_id, s.duration] for s in p.services]
-                        ),
-                        "insurance_accepted": p.insurance_accepted,
-                        "insurance_providers": json.dumps(list(p.insurance_providers)),
-                    }
-                    for day, p in periods
-                ],
-            )
+            rows = partial(_period_rows, address_id, periods)
+            # A maximal replaceSlots stores 10,000 periods: their rows are made off the loop.
+            large = len(periods) > OFFLOAD_ROWS
+            await self._conn.execute(insert(w), await asyncio.to_thread(rows) if large else rows())
 
     @staticmethod
     def _break(row: RowMapping) -> CalendarBreak:
