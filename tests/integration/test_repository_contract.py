@@ -518,7 +518,12 @@ class TestClients:
             held = await uow.clients.production_facility_ids()
             anyone = await uow.clients.any_live_production()
             sandbox = await uow.clients.get(s.client_pk)
+        # Committed: the database is shared by the worker's later tests, and a live production
+        # client left in it would refuse their time travel and reset.
+        async with backend.uow(write=True) as uow:
             await uow.clients.update(live.pk, environment="sandbox")
+            await uow.commit()
+        async with backend.uow() as uow:
             after = await uow.clients.production_facility_ids()
 
         assert live.environment == "production"
