@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, func, insert, or_, select, text, update
@@ -23,20 +21,20 @@ from dpi_server.adapters.db.directory_repositories import address_service_of
 from dpi_server.adapters.db.slot_reads import (
     BUSY_BETWEEN,
     PERIODS_BETWEEN,
+    busy_between_parameters,
     stored_providers,
     stored_services,
     utc_from_driver,
 )
 from dpi_server.adapters.db.sqlite_inline import OFFLOAD_ROWS, InlineConnection
-from dpi_server.domain.booking_rules import MAX_DURATION_MINUTES
 from dpi_server.domain.bookings import Booking, NewBooking, Patient
 from dpi_server.domain.calendar import Interval, PeriodService, WorkPeriod
 from dpi_server.domain.calendar.records import Calendar, CalendarBreak
 from dpi_server.domain.directory import AddressService
+from dpi_server.services.offload import off_loop
 
 # Reads of periods over more than a week (a quarter: ~10,000 rows) leave the event loop.
 LARGE_SPAN = timedelta(days=7)
-MAX_VISIT = timedelta(minutes=MAX_DURATION_MINUTES)
 
 # The statements every booking runs, built once. Building a SQLAlchemy statement and its cache
 # key costs ~10 times what executing it on SQLite does (~250 µs against ~25 µs on this
@@ -210,10 +208,10 @@ class SqlCalendarRepository:
                 delete(w).where(and_(w.c.address_id == address_id, w.c.day.in_(list(days))))
             )
         if periods:
-            rows = partial(_period_rows, address_id, periods)
             # A maximal replaceSlots stores 10,000 periods: their rows are made off the loop.
             large = len(periods) > OFFLOAD_ROWS
-            await self._conn.execute(insert(w), await asyncio.to_thread(rows) if large else rows())
+            rows = await off_loop(large, _period_rows, address_id, periods)
+            await self._conn.execute(insert(w), rows)
 
     @staticmethod
     def _break(row: RowMapping) -> CalendarBreak:
@@ -243,16 +241,8 @@ class SqlCalendarRepository:
         self, address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
     ) -> list[Interval]:
         """Bookings, breaks and holds overlapping [start, end), in no particular order."""
-        rows = await self._conn.execute(
-            BUSY_BETWEEN,
-            {
-                "address_id": address_id,
-                "start": start,
-                "end": end,
-                "ignore_booking_id": ignore_booking_id or 0,
-                "earliest": start - MAX_VISIT,
-            },
-        )
+        parameters = busy_between_parameters(address_id, start, end, ignore_booking_id)
+        rows = await self._conn.execute(BUSY_BETWEEN, parameters)
         read = utc_from_driver
         return [Interval(read(since), read(till)) for since, till in rows.all()]
 

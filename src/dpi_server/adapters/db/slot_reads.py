@@ -10,7 +10,7 @@ than the query did.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.types import NullType
 
 from dpi_server.adapters.db import notification_tables as nt
 from dpi_server.adapters.db import tables as t
+from dpi_server.domain.booking_rules import MAX_DURATION_MINUTES
 from dpi_server.domain.calendar import PeriodService
 
 
@@ -92,8 +93,7 @@ def _busy_between() -> Any:
             b.c.end > start,
             # Redundant but for the index (address_id, start): without a lower bound on
             # `start` every booking before the window was scanned, so each booking cost more
-            # than the last. No visit is longer than the longest a booking may last
-            # (domain/booking_rules.py MAX_DURATION_MINUTES); the caller passes `earliest`.
+            # than the last (see `busy_between_parameters`).
             b.c.start > bindparam("earliest"),
             b.c.id != bindparam("ignore_booking_id"),
         )
@@ -108,3 +108,18 @@ def _busy_between() -> Any:
 
 
 BUSY_BETWEEN = _busy_between()
+# No visit is longer than this (every visit passes domain/booking_rules.py
+# `check_booking_duration`), so none that starts earlier can reach a window.
+LONGEST_VISIT = timedelta(minutes=MAX_DURATION_MINUTES)
+
+
+def busy_between_parameters(
+    address_id: int, start: datetime, end: datetime, ignore_booking_id: int | None
+) -> dict[str, Any]:
+    return {
+        "address_id": address_id,
+        "start": start,
+        "end": end,
+        "ignore_booking_id": ignore_booking_id or 0,
+        "earliest": start - LONGEST_VISIT,
+    }
