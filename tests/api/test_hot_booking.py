@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,17 +13,9 @@ import pytest
 
 from dpi_server.api import hot_booking
 from dpi_server.api.hot_booking import HotBookingMiddleware
-from dpi_server.bootstrap import Container, build_app
 from tests.api.calendar_support import TUE, Cal, at, book_body, period, q
-from tests.api.test_hot_reads import wire
+from tests.api.hot_path_support import wire
 from tests.conftest import Api
-
-
-@pytest.fixture
-async def full_stack(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(container, hot_reads=False))
-    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
-        yield http
 
 
 @pytest.fixture

@@ -3,35 +3,19 @@ answers: status, headers in order (rate-limit headers included) and body bytes."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from sqlalchemy import text
 
 from dpi_server.adapters.db.uow import SqlUnitOfWork
 from dpi_server.api.hot_reads import SlotsQueries
-from dpi_server.bootstrap import Container, build_app
+from dpi_server.bootstrap import Container
 from dpi_server.services.access import AddressRef
 from tests.api.calendar_support import MON, THU, TUE, Cal, at, period, q, window
+from tests.api.hot_path_support import wire
 from tests.conftest import Api
 
 API = "/api/v3/integration"
-
-
-@pytest.fixture
-async def full_stack(container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    """The same container's app without the hot path."""
-    transport = httpx.ASGITransport(app=build_app(container, hot_reads=False))
-    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
-        yield http
-
-
-def wire(response: httpx.Response) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers and body; the request id (new for every answer) only by name."""
-    headers = [(k, "<id>" if k == "x-request-id" else v) for k, v in response.headers.multi_items()]
-    assert "x-request-id" in dict(headers)
-    return response.status_code, headers, response.content
 
 
 @pytest.mark.parametrize("rate_limited", [False, True])
